@@ -1,0 +1,172 @@
+"""Composition: the plan's retained clauses become pieces made of library fragments.
+
+Numbering is done here, not in the fragments, so the same wording slots into any
+CCAP ("Article 7", "7.1", …) and facilitators never renumber by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .hours import market_penalty
+from .library import CONSIDERATION_TYPES, Fragment, Library
+from .markup import Block, BulletItem, Heading, Paragraph, Run, Table, escape, parse_blocks, placeholder, plain
+from .model import Questionnaire
+from .plan import RETENUE, TYPE_LABELS, LotPlan, Plan
+from .decisions import reference_date
+
+PIECES = {
+    # kind: (file stem, title, numbered articles)
+    "ccap": ("CCAP_clauses-sociales", "Cahier des clauses administratives particulières", True),
+    "rc": ("RC_clauses-sociales", "Règlement de la consultation", True),
+    "ae": ("AE_annexe-engagements-sociaux", "Acte d'engagement — annexe", False),
+}
+NATURE_LABELS = {"travaux": "Travaux", "fournitures": "Fournitures", "services": "Services"}
+FORME_LABELS = {
+    "ordinaire": "Marché ordinaire",
+    "accord_cadre_bons_de_commande": "Accord-cadre à bons de commande",
+    "accord_cadre_marches_subsequents": "Accord-cadre à marchés subséquents",
+}
+ACHETEUR_LABELS = {
+    "etat": "Service de l'État", "collectivite": "Collectivité territoriale",
+    "epci": "Établissement public de coopération intercommunale", "departement": "Département",
+    "region": "Région", "etablissement_sante": "Établissement de santé",
+    "bailleur_social": "Bailleur social", "autre": "Acheteur public",
+}
+
+
+@dataclass
+class Piece:
+    kind: str
+    filename: str
+    title: str
+    subtitle: str
+    blocks: list[Block]
+
+
+@dataclass
+class Composition:
+    pieces: list[Piece]
+    fragments: list[Fragment] = field(default_factory=list)
+    penalite_horaire: float = 0.0
+
+
+def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int = 1) -> Composition:
+    from .render import render_fragment
+
+    base = base_context(q, library)
+    used: list[Fragment] = []
+    pieces = []
+    for kind, (stem, title, numbered) in PIECES.items():
+        blocks: list[Block] = []
+        for type_ in CONSIDERATION_TYPES:
+            lots = plan.lots_with(type_)
+            if not lots:
+                continue
+            fragments = library.fragments_for(type_, kind)
+            if not fragments and kind == "ccap":
+                blocks += _missing_wording(type_, lots)
+            context = {**base, **type_context(type_, q, lots, library)}
+            for fragment in fragments:
+                blocks += parse_blocks(render_fragment(fragment, context))
+                used.append(fragment)
+        if blocks:
+            if numbered:
+                _number(blocks, premier_article)
+            subtitle = f"Marché n° {q.marche.reference} — {q.marche.objet} — {q.acheteur.nom}"
+            pieces.append(Piece(kind, f"{q.marche.reference}_{stem}.docx", title, subtitle, blocks))
+    return Composition(pieces, used, base["parametres"]["penalite_horaire"])
+
+
+def _missing_wording(type_: str, lots: list[LotPlan]) -> list[Block]:
+    numbers = ", ".join(str(lot.numero) for lot in lots)
+    return [
+        Heading(1, [Run(TYPE_LABELS[type_])]),
+        Paragraph([Run(f"Clause retenue pour le(s) lot(s) n° {numbers}. ")] + [
+            Run(f"À compléter : la bibliothèque de clauses ne fournit pas encore cette rédaction ; "
+                "rédigez-la avec le facilitateur (contenu, indicateurs, pénalités).", placeholder=True)]),
+    ]
+
+
+def _number(blocks: list[Block], first: int) -> None:
+    article, sub = first - 1, 0
+    for block in blocks:
+        if isinstance(block, Heading) and block.level == 1:
+            article, sub = article + 1, 0
+            block.number = f"Article {article} –"
+        elif isinstance(block, Heading) and block.level == 2 and article >= first:
+            sub += 1
+            block.number = f"{article}.{sub}"
+
+
+def base_context(q: Questionnaire, library: Library) -> dict[str, Any]:
+    when = reference_date(q, library)
+    m = q.marche
+    ccag = m.ccag_effectif
+    ccag_libelles = library.param("ccag_libelle", when)
+    articles = library.param("ccag_article_insertion", when)
+    f = q.facilitateur
+    facilitateur = {
+        "present": f is not None,
+        "structure": f.structure if f else placeholder("structure du facilitateur"),
+        "contact": (f.contact if f and f.contact else placeholder("nom du facilitateur")),
+        "courriel": (f.courriel if f and f.courriel else placeholder("courriel du facilitateur")),
+        "telephone": (f.telephone if f and f.telephone else placeholder("téléphone du facilitateur")),
+    }
+    penalite = market_penalty(q, library, when)
+    minimum = float(q.territoire.heures_minimum or library.param("heures_minimum", when))
+    return {
+        "acheteur": {"nom": q.acheteur.nom, "type_libelle": ACHETEUR_LABELS[q.acheteur.type]},
+        "marche": {
+            "reference": m.reference, "objet": m.objet, "nature": m.nature, "nature_libelle": NATURE_LABELS[m.nature],
+            "forme": m.forme, "forme_libelle": FORME_LABELS[m.forme], "est_accord_cadre": m.est_accord_cadre,
+            "ccag": ccag, "ccag_libelle": ccag_libelles.get(ccag, "") if ccag != "aucun" else "",
+            "ccag_article_insertion": articles.get(ccag, "") if ccag != "aucun" else "",
+            "duree_mois": m.duree_mois, "date_notification_prevue": m.date_notification_prevue,
+        },
+        "facilitateur": facilitateur,
+        "parametres": {"penalite_horaire": penalite, "heures_minimum": minimum},
+        "publics": list(library.publics),
+        "modalites": list(library.modalites),
+    }
+
+
+def type_context(type_: str, q: Questionnaire, lots: list[LotPlan], library: Library) -> dict[str, Any]:
+    """The ``lots`` a fragment of this type sees: only those where the type is retained."""
+    by_number = {lot.numero: lot for lot in q.lots}
+    entries = []
+    for lot_plan in lots:
+        lot = by_number[lot_plan.numero]
+        decision = lot_plan.decision(type_)
+        calcul = decision.calcul or {}
+        entries.append({
+            "numero": lot.numero, "intitule": lot.intitule, "secteur": lot_plan.secteur_libelle,
+            "heures": decision.heures, "heures_maximum": decision.heures_maximum,
+            "heures_par_100k": decision.heures_par_100k, "est_accord_cadre": q.marche.est_accord_cadre,
+            "montant_ht": calcul.get("montant_ht", lot.montant_estime_ht),
+            "montant_estime_ht": lot.montant_estime_ht,
+            "montant_minimum_ht": lot.montant_minimum_ht, "montant_maximum_ht": lot.montant_maximum_ht,
+            "part_main_oeuvre": calcul.get("part_main_oeuvre"), "taux_insertion": calcul.get("taux_insertion"),
+            "cout_horaire": calcul.get("cout_horaire"),
+        })
+    total = sum(e["heures"] for e in entries if e["heures"] is not None)
+    return {"lots": entries, "heures_total": total}
+
+
+def piece_text(piece: Piece) -> str:
+    """Plain text of a piece (tests, previews): headings with their numbers."""
+    out = []
+    for block in piece.blocks:
+        if isinstance(block, Heading):
+            out.append(f"{block.number} {plain(block.runs)}".strip())
+        elif isinstance(block, Paragraph):
+            out.append(plain(block.runs))
+        elif isinstance(block, BulletItem):
+            out.append("• " + plain(block.runs))
+        elif isinstance(block, Table):
+            out += [" | ".join(plain(c) for c in row) for row in block.rows]
+    return "\n".join(out)
+
+
+__all__ = ["Piece", "Composition", "compose", "piece_text", "escape"]

@@ -1,0 +1,114 @@
+"""The whole chain for one market: plan -> pieces -> files + manifest, all or nothing.
+
+Everything is built in memory first; files are then written into a temporary
+folder beside the target and renamed into place, so an error or an interruption
+never leaves a half-written market for a buyer to pick up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .compose import compose
+from .decisions import build_plan, reference_date
+from .docx_writer import build_docx
+from .errors import OutputError
+from .formatting import mois
+from .library import Library
+from .plan import Plan
+from .questionnaire import LoadedQuestionnaire
+from .xlsx_writer import GridInfo, build_xlsx
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Output:
+    folder: Path
+    files: dict[str, bytes]
+    plan: Plan
+
+
+def render_market(loaded: LoadedQuestionnaire, library: Library, premier_article: int = 1) -> tuple[dict[str, bytes], Plan]:
+    """Every output file of one market, as bytes, including the manifest."""
+    q = loaded.model
+    plan = build_plan(q, library)
+    composition = compose(q, plan, library, premier_article)
+    stamp = library.date
+    files: dict[str, bytes] = {}
+    for piece in composition.pieces:
+        files[piece.filename] = build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, stamp)
+    info = GridInfo(
+        reference=q.marche.reference, objet=q.marche.objet, acheteur=q.acheteur.nom,
+        facilitateur=(f"{q.facilitateur.structure}" + (f" — {q.facilitateur.contact}" if q.facilitateur.contact else "")
+                      + (f" — {q.facilitateur.courriel}" if q.facilitateur.courriel else "")) if q.facilitateur
+        else "à compléter (aucun facilitateur indiqué dans le questionnaire)",
+        penalite_horaire=composition.penalite_horaire,
+        duree=mois(q.marche.duree_totale_mois) if q.marche.duree_totale_mois else "voir CCAP",
+    )
+    files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
+    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library))
+    return files, plan
+
+
+def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: dict[str, bytes], when) -> bytes:
+    seen = {}
+    for fragment in fragments:
+        seen[fragment.id] = {"id": fragment.id, "version": fragment.version, "sha256": fragment.sha256}
+    data = {
+        "clausier": __version__,
+        "bibliotheque": {"version": library.version},
+        "questionnaire": {"fichier": Path(loaded.source).name, "sha256": loaded.sha256},
+        "date_reference_parametres": when.isoformat(),
+        "fragments": [seen[k] for k in sorted(seen)],
+        "fichiers": [{"nom": name, "octets": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                     for name, data in sorted(files.items())],
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def write_market(out_dir: Path, reference: str, files: dict[str, bytes]) -> Path:
+    """Write into a temporary folder, then swap it in place of the previous output."""
+    target = out_dir / reference
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{reference}.", suffix=".tmp", dir=out_dir))
+    except OSError as exc:
+        raise OutputError(f"impossible de créer le dossier de sortie {out_dir} ({exc.strerror})") from None
+    try:
+        for name, data in files.items():
+            with open(staging / name, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(staging, 0o755)
+        _swap(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"écriture impossible dans {out_dir} ({exc.strerror}) : aucun fichier n'a été modifié") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap(staging: Path, target: Path) -> None:
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    retired = target.with_name(f".{target.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    os.replace(target, retired)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        os.replace(retired, target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

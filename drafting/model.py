@@ -1,0 +1,221 @@
+"""The questionnaire, version 1, as a validated model (the public contract).
+
+Keys are French because buyers write them. Every class forbids unknown keys so
+that a typo is an error, never a silently ignored answer. Messages of the custom
+validators are French: they reach the buyer as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+QUESTIONNAIRE_VERSION = 1
+
+TypeAcheteur = Literal[
+    "etat", "collectivite", "epci", "departement", "region",
+    "etablissement_sante", "bailleur_social", "autre",
+]
+Nature = Literal["travaux", "fournitures", "services"]
+Procedure = Literal[
+    "mapa", "appel_offres_ouvert", "appel_offres_restreint",
+    "procedure_negociee", "dialogue_competitif", "sans_publicite",
+]
+Forme = Literal["ordinaire", "accord_cadre_bons_de_commande", "accord_cadre_marches_subsequents"]
+Attributaires = Literal["mono", "multi"]
+Ccag = Literal["travaux", "fcs", "tic", "pi", "moe", "mi", "aucun"]
+Theme = Literal[
+    "metiers_en_tension", "decouverte_metiers", "illettrisme",
+    "egalite_femmes_hommes", "lutte_discriminations", "amelioration_continue",
+]
+Choix = Literal["auto", "oui", "non"]
+
+_AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f]|€|EUR|euros?|HT|H\.T\.", re.IGNORECASE)
+_AMOUNT_EXACT = re.compile(r"\d+(?:[.,]\d{1,2})?")
+REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def parse_amount(value: Any) -> Any:
+    """Accept "1 500 000 €" or "1500000,50" exactly; never guess "1.500" or "1,500"."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("montant", "un montant en euros est attendu, pas un booléen")
+    if isinstance(value, str):
+        cleaned = _AMOUNT_NOISE.sub("", value)
+        if not _AMOUNT_EXACT.fullmatch(cleaned):
+            raise PydanticCustomError(
+                "montant",
+                "montant illisible « {valeur} » : écrivez un nombre d'euros HT, par exemple 1500000 ou « 1 500 000,00 € »",
+                {"valeur": value},
+            )
+        return float(cleaned.replace(",", "."))
+    return value
+
+
+def parse_date(value: Any) -> Any:
+    """YAML gives dates; JSON gives ISO strings. Both end as ``datetime.date``."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "date", "date invalide « {valeur} » : écrivez-la AAAA-MM-JJ, par exemple 2026-12-15", {"valeur": value}
+    )
+
+
+def parse_flag(value: Any) -> Any:
+    """Buyers write oui/non as often as true/false: both are exact, so both are accepted."""
+    if isinstance(value, str) and value.strip().lower() in ("oui", "non"):
+        return value.strip().lower() == "oui"
+    return value
+
+
+def parse_departement(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 989:
+        return f"{value:02d}"
+    return value
+
+
+def check_reference(value: Any) -> Any:
+    """The reference names folders and files: refuse anything that could escape them."""
+    if isinstance(value, str) and not REFERENCE_PATTERN.fullmatch(value):
+        raise PydanticCustomError(
+            "reference",
+            "référence « {valeur} » non admise : elle nomme les fichiers produits, utilisez seulement "
+            "lettres, chiffres, « . », « _ » et « - » (64 caractères au plus, sans point initial), "
+            "par exemple 2026-TRV-014",
+            {"valeur": value},
+        )
+    return value
+
+
+Montant = Annotated[float, BeforeValidator(parse_amount), Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+DateISO = Annotated[dt.date, BeforeValidator(parse_date)]
+Drapeau = Annotated[bool, BeforeValidator(parse_flag)]
+Texte = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors; values are never coerced across types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Acheteur(Strict):
+    nom: Texte
+    type: TypeAcheteur
+    departement: Annotated[Optional[str], BeforeValidator(parse_departement), Field(pattern=r"^(\d{2,3}|2[AB])$")] = None
+
+
+class Facilitateur(Strict):
+    structure: Texte
+    contact: Optional[Texte] = None
+    courriel: Optional[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = None
+    telephone: Optional[Texte] = None
+
+
+class Marche(Strict):
+    reference: Annotated[str, BeforeValidator(check_reference)]
+    objet: Texte
+    nature: Nature
+    procedure: Optional[Procedure] = None
+    forme: Forme = "ordinaire"
+    attributaires: Attributaires = "mono"
+    ccag: Optional[Ccag] = None
+    date_notification_prevue: Optional[DateISO] = None
+    duree_mois: Optional[Annotated[int, Field(gt=0, le=600)]] = None
+    reconductions: Annotated[int, Field(ge=0, le=50)] = 0
+    duree_reconduction_mois: Annotated[int, Field(gt=0, le=600)] = 12
+
+    @property
+    def est_accord_cadre(self) -> bool:
+        return self.forme != "ordinaire"
+
+    @property
+    def ccag_effectif(self) -> str:
+        """The CCAG the buyer named, else the one its nature usually takes."""
+        if self.ccag:
+            return self.ccag
+        return "travaux" if self.nature == "travaux" else "fcs"
+
+    @property
+    def duree_totale_mois(self) -> Optional[int]:
+        if self.duree_mois is None:
+            return None
+        return self.duree_mois + self.reconductions * self.duree_reconduction_mois
+
+
+class Territoire(Strict):
+    heures_minimum: Optional[Annotated[float, Field(gt=0, le=10000)]] = None
+
+
+class Objectifs(Strict):
+    themes: list[Theme] = []
+    premier_essai_secteur: Drapeau = False
+    objet_insertion: Drapeau = False
+
+
+class Parametres(Strict):
+    taux_insertion: Optional[Fraction] = None
+    cout_horaire: Optional[Annotated[float, Field(gt=0, le=1000)]] = None
+    part_main_oeuvre: Optional[Fraction] = None
+    penalite_horaire: Optional[Annotated[float, Field(ge=0, le=10000)]] = None
+
+
+class Considerations(Strict):
+    insertion: Choix = "auto"
+    action_sociale: Choix = "auto"
+    marche_reserve: Choix = "auto"
+    insertion_qualification: Choix = "auto"
+    illettrisme: Choix = "auto"
+    egalite_diversite: Choix = "auto"
+    plan_de_progres: Choix = "auto"
+
+
+class Justifications(Strict):
+    exception_condition_sociale: Annotated[str, Field(max_length=4000)] = ""
+
+
+class Sourcing(Strict):
+    structures_inclusives: Optional[Annotated[int, Field(ge=0, le=100000)]] = None
+
+
+class Lot(Strict):
+    numero: Annotated[int, Field(ge=1, le=9999)]
+    intitule: Texte
+    secteur: Texte
+    cpv: Optional[Annotated[str, Field(pattern=r"^\d{8}(-\d)?$")]] = None
+    montant_estime_ht: Optional[Montant] = None
+    montant_minimum_ht: Optional[Montant] = None
+    montant_maximum_ht: Optional[Montant] = None
+    sourcing: Sourcing = Sourcing()
+    parametres: Parametres = Parametres()
+    considerations: Considerations = Considerations()
+
+    def choix(self, type_: str, marche: Considerations) -> str:
+        """The buyer's word on one type: the lot's wins over the market's."""
+        if type_ in self.considerations.model_fields_set:
+            return getattr(self.considerations, type_)
+        return getattr(marche, type_)
+
+
+class Questionnaire(Strict):
+    version: Literal[1]
+    acheteur: Acheteur
+    facilitateur: Optional[Facilitateur] = None
+    marche: Marche
+    territoire: Territoire = Territoire()
+    objectifs: Objectifs = Objectifs()
+    parametres: Parametres = Parametres()
+    considerations: Considerations = Considerations()
+    justifications: Justifications = Justifications()
+    lots: Annotated[list[Lot], Field(min_length=1, max_length=500)]

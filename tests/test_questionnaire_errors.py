@@ -1,0 +1,143 @@
+"""Every bad-input case of the contract, through the CLI: French message, path, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from cli import main
+from tests.conftest import questionnaire
+
+
+def run_generate(runner, path, tmp_path):
+    out = tmp_path / "sortie"
+    result = runner.invoke(main, ["generate", str(path), "--out", str(out)])
+    return result, out
+
+
+def assert_refused(result, out, *fragments):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unknown_key_is_reported_with_its_path_and_a_suggestion(runner, write_q, tmp_path):
+    data = questionnaire()
+    data["lots"][0]["montant_estime"] = 10
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "lots[0].montant_estime", "clé inconnue", "montant_estime_ht")
+
+
+def test_wrong_types_and_ranges(runner, write_q, tmp_path):
+    data = questionnaire(**{"marche.duree_mois": "vingt", "parametres": {"taux_insertion": 5}})
+    data["lots"][0]["montant_estime_ht"] = -3
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "marche.duree_mois", "nombre entier", "parametres.taux_insertion",
+                   "0.05 pour 5 %", "lots[0].montant_estime_ht", "supérieur ou égal à 0")
+
+
+def test_every_error_of_a_file_is_reported_at_once_with_lines(runner, write_q, tmp_path):
+    data = questionnaire(**{"acheteur.type": "mairie", "marche.nature": "travail"})
+    data["lots"].append({"numero": 1, "intitule": "Doublon", "secteur": "peinture", "montant_estime_ht": 10})
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "acheteur.type", "valeurs possibles", "marche.nature", "lots[1].numero",
+                   "déjà utilisé", "lots[1].secteur", "btp_peinture", "4 erreurs")
+    assert "ligne " in result.stderr
+
+
+def test_unknown_sector_lists_nearest_known_ids(runner, write_q, tmp_path):
+    data = questionnaire()
+    data["lots"][0]["secteur"] = "espace_vert"
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "lots[0].secteur", "secteur « espace_vert » inconnu", "espaces_verts")
+
+
+@pytest.mark.parametrize("reference", ["../../etc", "..", "a/b", "réf 2026", ".cache"])
+def test_unsafe_reference_is_refused(runner, write_q, tmp_path, reference):
+    result, out = run_generate(runner, write_q(questionnaire(**{"marche.reference": reference})), tmp_path)
+    assert_refused(result, out, "marche.reference", "non admise")
+
+
+def test_yaml_syntax_error_gives_the_line(runner, write_q, tmp_path):
+    text = "version: 1\nacheteur:\n  nom: Ville\n  type: [collectivite\nmarche: {}\n"
+    result, out = run_generate(runner, write_q(text=text), tmp_path)
+    assert_refused(result, out, "YAML mal formé", "ligne ")
+
+
+def test_yaml_aliases_and_custom_tags_are_refused(runner, write_q, tmp_path):
+    text = ("version: 1\nacheteur: &a\n  nom: Ville\n  type: collectivite\nfacilitateur: *a\n"
+            "marche: !!python/object:os.system {}\nlots: []\n")
+    result, out = run_generate(runner, write_q(text=text), tmp_path)
+    assert_refused(result, out, "références YAML", "étiquette YAML")
+
+
+def test_duplicate_keys_are_refused(runner, write_q, tmp_path):
+    text = yaml.safe_dump(questionnaire(), allow_unicode=True, sort_keys=False) + "version: 1\n"
+    result, out = run_generate(runner, write_q(text=text), tmp_path)
+    assert_refused(result, out, "clé en double")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "# seulement un commentaire\n"])
+def test_empty_file(runner, write_q, tmp_path, text):
+    result, out = run_generate(runner, write_q(text=text), tmp_path)
+    assert_refused(result, out)
+    assert "vide" in result.stderr or "aucune donnée" in result.stderr
+
+
+@pytest.mark.parametrize("version, message", [(2, "version « 2 » non prise en charge"), (None, "clé obligatoire absente")])
+def test_wrong_or_missing_version(runner, write_q, tmp_path, version, message):
+    data = questionnaire()
+    if version is None:
+        del data["version"]
+    else:
+        data["version"] = version
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, message)
+
+
+def test_json_questionnaire_errors(runner, write_q, tmp_path):
+    result, out = run_generate(runner, write_q(text='{"version": 1, "acheteur": }', name="q.json"), tmp_path)
+    assert_refused(result, out, "JSON mal formé", "ligne 1")
+    data = questionnaire()
+    data["lots"][0]["montant_estime_ht"] = "1,500"
+    result, out = run_generate(runner, write_q(text=json.dumps(data), name="q.json"), tmp_path)
+    assert_refused(result, out, "lots[0].montant_estime_ht", "montant illisible")
+
+
+def test_amount_written_in_french_is_accepted_exactly(runner, write_q, library):
+    from drafting.questionnaire import parse_questionnaire
+
+    data = questionnaire()
+    data["lots"][0]["montant_estime_ht"] = "1 500 000,50 € HT"
+    loaded = parse_questionnaire(yaml.safe_dump(data, allow_unicode=True).encode(), "q.yaml", library)
+    assert loaded.model.lots[0].montant_estime_ht == 1500000.5
+
+
+def test_framework_amount_rules(runner, write_q, tmp_path):
+    data = questionnaire(**{"marche.forme": "accord_cadre_bons_de_commande"})
+    data["lots"][0] = {"numero": 1, "intitule": "Lot", "secteur": "nettoyage", "montant_minimum_ht": 5000}
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "lots[0].montant_maximum_ht", "obligatoire pour un accord-cadre")
+    data["lots"][0]["montant_maximum_ht"] = 1000
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "le montant minimum dépasse le montant maximum")
+
+
+def test_missing_file_and_non_utf8(runner, tmp_path):
+    result = runner.invoke(main, ["plan", str(tmp_path / "absent.yaml")])
+    assert result.exit_code == 2 and "fichier introuvable" in result.stderr
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("version: 1\nacheteur: {nom: Génère}\n".encode("latin-1"))
+    result = runner.invoke(main, ["plan", str(path)])
+    assert result.exit_code == 2 and "UTF-8" in result.stderr
+
+
+def test_plan_refuses_bad_input_with_exit_2(runner, write_q):
+    result = runner.invoke(main, ["plan", str(write_q(questionnaire(**{"lots": []})))])
+    assert result.exit_code == 2
+    assert "au moins un lot est requis" in result.stderr
