@@ -22,6 +22,7 @@ from .docx_writer import build_docx
 from .errors import OutputError
 from .formatting import mois
 from .library import Library
+from .note import build_note
 from .plan import Plan
 from .questionnaire import LoadedQuestionnaire
 from .xlsx_writer import GridInfo, build_xlsx
@@ -43,7 +44,7 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, premier_article
     composition = compose(q, plan, library, premier_article)
     stamp = library.date
     files: dict[str, bytes] = {}
-    for piece in composition.pieces:
+    for piece in [*composition.pieces, build_note(q, plan, library)]:
         files[piece.filename] = build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, stamp)
     info = GridInfo(
         reference=q.marche.reference, objet=q.marche.objet, acheteur=q.acheteur.nom,

@@ -110,6 +110,8 @@ class Library:
     publics: tuple[str, ...]
     modalites: tuple[str, ...]
     fragments: dict[str, Fragment] = field(default_factory=dict)
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    condition_sociale_bases: tuple[dict[str, str], ...] = ()
 
     def param(self, name: str, when: dt.date) -> Any:
         try:
@@ -151,6 +153,7 @@ def _load_cached(root_str: str) -> Library:
         raise LibraryError(f"{root} n'est pas une bibliothèque de clauses (bibliotheque.yaml absent)")
     release = _read_yaml(root / "bibliotheque.yaml")
     publics = _read_yaml(root / "publics.yaml")
+    types = _read_yaml(root / "types.yaml")
     return Library(
         root=root,
         version=str(_require(release, "version", root / "bibliotheque.yaml")),
@@ -160,6 +163,8 @@ def _load_cached(root_str: str) -> Library:
         publics=tuple(p["libelle"] for p in publics.get("publics", [])),
         modalites=tuple(m["libelle"] for m in publics.get("modalites", [])),
         fragments=_load_fragments(root / "fragments"),
+        types=dict(types.get("types", {})),
+        condition_sociale_bases=tuple(types.get("condition_sociale_obligatoire", ())),
     )
 
 

@@ -39,7 +39,7 @@ def test_files_are_named_after_the_reference(school):
     names = sorted(p.name for p in school.iterdir())
     assert names == sorted([f"{REF}_CCAP_clauses-sociales.docx", f"{REF}_RC_clauses-sociales.docx",
                             f"{REF}_AE_annexe-engagements-sociaux.docx", f"{REF}_grille-de-suivi.xlsx",
-                            "manifest.json"])
+                            f"{REF}_note-de-synthese.docx", "manifest.json"])
 
 
 def test_ccap_holds_the_insertion_article_per_lot(school):
@@ -185,3 +185,18 @@ def test_every_bundled_example_generates(runner, tmp_path, example):
     for path in folder.glob("*.docx"):
         assert doc_text(path).strip()
     openpyxl.load_workbook(next(folder.glob("*.xlsx")))
+
+
+def test_decision_note_for_the_buyers_file(school):
+    path = school / f"{REF}_note-de-synthese.docx"
+    document = docx.Document(str(path))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["Le marché", "Synthèse des décisions", "Décisions et raisons, lot par lot",
+                        "Avertissements sur l\u2019ensemble du marché", "Bases légales citées", "Données essentielles (DECP)"]
+    text = doc_text(path)
+    assert "1\u202f500\u202f000,00\u00a0€ HT × 45\u00a0%" in text and "964,29 → 964\u00a0heures" in text
+    assert "insertion_non_adaptee" in text
+    assert "L2112-2" in text
+    assert "considerationsSociales\u00a0: Clause sociale" in text
+    summary = {tuple(c.text for c in row.cells) for row in document.tables[0].rows}
+    assert any(r[0] == "1 — Gros œuvre" and r[3] == "964\u00a0heures" for r in summary)
