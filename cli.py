@@ -28,6 +28,9 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except ClausierError as exc:
             click.echo(exc.render(), err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:  # output piped into head: not an error
+            sys.stderr.close()
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("Interrompu : aucun fichier partiel n'a été laissé.", err=True)
             sys.exit(130)

@@ -16,7 +16,7 @@ from . import formatting as fr
 from .hours import ORIGINES, HoursResult, lot_hours, raw_hours, resolve_params
 from .library import CONSIDERATION_TYPES, Library, Sector
 from .model import Lot, Questionnaire
-from .plan import (A_ETUDIER, ECARTEE, EXECUTION_CONDITIONS, RETENUE, Avertissement, Decision,
+from .plan import (A_ETUDIER, ECARTEE, EXECUTION_CONDITIONS, RETENUE, STATUT_LABELS, Avertissement, Decision,
                    LotPlan, Plan)
 
 DIVERSIFICATION = ("action_sociale", "illettrisme", "egalite_diversite", "plan_de_progres")
@@ -139,19 +139,18 @@ def _apply_choice(ctx: LotContext, type_: str, auto: Decision) -> Decision:
     choice = ctx.choice(type_)
     where = f"considerations.{type_}"
     if choice == "oui":
-        advice = [] if auto.statut == RETENUE else [f"Avis par défaut : {STATUT_TEXT[auto.statut]} — " + " ".join(auto.raisons)]
+        advice = [] if auto.statut == RETENUE else [f"Avis par défaut : {STATUT_LABELS[auto.statut]} — " + " ".join(auto.raisons)]
         return Decision(type_, RETENUE, [f"Imposée par l'acheteur ({where} : oui)."] + advice,
                         heures=auto.heures, heures_maximum=auto.heures_maximum,
                         heures_par_100k=auto.heures_par_100k, calcul=auto.calcul)
     if choice == "non":
-        advice = [] if auto.statut == ECARTEE else [f"Avis par défaut : {STATUT_TEXT[auto.statut]} — " + " ".join(auto.raisons)]
+        advice = [] if auto.statut == ECARTEE else [f"Avis par défaut : {STATUT_LABELS[auto.statut]} — " + " ".join(auto.raisons)]
         return Decision(type_, ECARTEE, [f"Écartée par l'acheteur ({where} : non)."] + advice,
                         heures=auto.heures, heures_maximum=auto.heures_maximum,
                         heures_par_100k=auto.heures_par_100k, calcul=auto.calcul)
     return auto
 
 
-STATUT_TEXT = {RETENUE: "à retenir", A_ETUDIER: "à étudier", ECARTEE: "à écarter"}
 
 
 def _step_insertion_qualification(ctx: LotContext) -> None:
@@ -258,11 +257,6 @@ def _step_insertion(ctx: LotContext) -> None:
     minimum = ctx.hours.params.heures_minimum.value
     reasons = _hours_reasons(ctx)
     figures = dict(heures=h.heures, heures_maximum=h.heures_maximum, heures_par_100k=h.heures_par_100k, calcul=_calcul(ctx))
-    if h.base == "maximum":
-        ctx.warn("accord_cadre_sans_minimum",
-                 "accord-cadre sans montant minimum : les commandes peuvent rester sous le seuil d'un parcours "
-                 "d'insertion ; l'engagement est exprimé en heures par tranche de 100\u00a0000\u00a0€ HT commandés. "
-                 "Fixez un minimum si possible.")
     if ctx.q.objectifs.objet_insertion:
         statut, why = ECARTEE, "L'objet même du marché est l'insertion : la clause d'heures ferait double emploi."
     elif ctx.decisions["marche_reserve"].statut == RETENUE:
@@ -291,6 +285,12 @@ def _step_insertion(ctx: LotContext) -> None:
     else:
         statut, why = RETENUE, (f"Main-d'œuvre sur site et métiers adaptés ({sector.libelle}) ; "
                                 f"{fr.heures(h.heures_reference)} atteignent le minimum de {fr.heures(minimum)} du territoire.")
+    if h.base == "maximum" and sector.main_oeuvre_sur_site and sector.adapte_heures and not (
+            ctx.q.objectifs.objet_insertion or ctx.decisions["marche_reserve"].statut == RETENUE):
+        ctx.warn("accord_cadre_sans_minimum",
+                 "accord-cadre sans montant minimum : les commandes peuvent rester sous le seuil d'un parcours "
+                 "d'insertion ; l'engagement est exprimé en heures par tranche de 100\u00a0000\u00a0€ HT commandés. "
+                 "Fixez un minimum si possible.")
     auto = Decision("insertion", statut, [why] + reasons, **figures)
     ctx.decisions["insertion"] = _apply_choice(ctx, "insertion", auto)
 
@@ -333,7 +333,8 @@ def _auto_diversification(ctx: LotContext, type_: str, themes: list[str], insert
     if themes:
         asked = f"Objectif de l'acheteur : {', '.join(themes)}"
         if insertion_kept:
-            return Decision(type_, RETENUE, [f"{asked} ; en complément de la clause d'insertion retenue."])
+            what = "du marché d'insertion" if ctx.decisions["insertion_qualification"].statut == RETENUE else "de la clause d'insertion retenue"
+            return Decision(type_, RETENUE, [f"{asked} ; en complément {what}."])
         if ctx.exception:
             return Decision(type_, RETENUE, [f"{asked} ; retenue seule au titre de l'exception du guide : {ctx.exception}."])
         ctx.warn("complementarite",
@@ -363,7 +364,7 @@ def _auto_without_theme(ctx: LotContext, type_: str) -> Decision:
         return Decision(type_, ECARTEE, ["Pas d'objectif d'égalité ou de diversité exprimé ; métiers peu genrés."])
     if type_ == "plan_de_progres":
         limit = ctx.param("plan_de_progres_duree_a_etudier_mois")
-        if months is not None and months >= limit:
+        if months is not None and months > limit:
             return Decision(type_, A_ETUDIER, [f"Durée totale de {fr.mois(months)} : un plan de progrès annuel est à étudier."])
         return Decision(type_, ECARTEE, ["Pas d'objectif d'amélioration continue ; durée trop courte pour un plan annuel."])
     return Decision(type_, ECARTEE, ["Pas d'objectif de découverte des métiers ni de métiers en tension exprimé ; "

@@ -30,13 +30,6 @@ from .xlsx_writer import GridInfo, build_xlsx
 MANIFEST = "manifest.json"
 
 
-@dataclass(frozen=True)
-class Output:
-    folder: Path
-    files: dict[str, bytes]
-    plan: Plan
-
-
 def render_market(loaded: LoadedQuestionnaire, library: Library, premier_article: int = 1) -> tuple[dict[str, bytes], Plan]:
     """Every output file of one market, as bytes, including the manifest."""
     q = loaded.model
@@ -104,12 +97,14 @@ def _swap(staging: Path, target: Path) -> None:
     if not target.exists():
         os.replace(staging, target)
         return
-    retired = target.with_name(f".{target.name}.old")
-    shutil.rmtree(retired, ignore_errors=True)
-    os.replace(target, retired)
+    if not target.is_dir():
+        raise OSError(20, f"{target} existe et n'est pas un dossier")
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    os.replace(target, retired / target.name)
     try:
         os.replace(staging, target)
     except OSError:
-        os.replace(retired, target)
+        os.replace(retired / target.name, target)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)

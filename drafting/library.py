@@ -113,6 +113,11 @@ class Library:
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
     condition_sociale_bases: tuple[dict[str, str], ...] = ()
 
+    @property
+    def earliest_date(self) -> dt.date:
+        """First date at which every parameter has a value."""
+        return max(p.values[0][0] for p in self.parameters.values())
+
     def param(self, name: str, when: dt.date) -> Any:
         try:
             return self.parameters[name].at(when)

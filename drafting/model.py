@@ -32,10 +32,11 @@ Theme = Literal[
     "metiers_en_tension", "decouverte_metiers", "illettrisme",
     "egalite_femmes_hommes", "lutte_discriminations", "amelioration_continue",
 ]
-Choix = Literal["auto", "oui", "non"]
 
-_AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f]|€|EUR|euros?|HT|H\.T\.", re.IGNORECASE)
-_AMOUNT_EXACT = re.compile(r"\d+(?:[.,]\d{1,2})?")
+_AMOUNT_EXACT = re.compile(
+    r"(?P<int>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](?P<dec>\d{1,2}))?"
+    r"\s*(?:€|EUR|euros?)?\s*(?:HT|H\.T\.)?", re.IGNORECASE)
+MONTANT_MAX = 100_000_000_000
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -44,14 +45,15 @@ def parse_amount(value: Any) -> Any:
     if isinstance(value, bool):
         raise PydanticCustomError("montant", "un montant en euros est attendu, pas un booléen")
     if isinstance(value, str):
-        cleaned = _AMOUNT_NOISE.sub("", value)
-        if not _AMOUNT_EXACT.fullmatch(cleaned):
+        match = _AMOUNT_EXACT.fullmatch(value.strip())
+        if not match:
             raise PydanticCustomError(
                 "montant",
                 "montant illisible « {valeur} » : écrivez un nombre d'euros HT, par exemple 1500000 ou « 1 500 000,00 € »",
                 {"valeur": value},
             )
-        return float(cleaned.replace(",", "."))
+        digits = re.sub(r"\D", "", match.group("int"))
+        return float(f"{digits}.{match.group('dec') or 0}")
     return value
 
 
@@ -69,6 +71,13 @@ def parse_date(value: Any) -> Any:
     raise PydanticCustomError(
         "date", "date invalide « {valeur} » : écrivez-la AAAA-MM-JJ, par exemple 2026-12-15", {"valeur": value}
     )
+
+
+def parse_choice(value: Any) -> Any:
+    """YAML reads an unquoted yes/no as a boolean: take it as the buyer's oui/non."""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return value
 
 
 def parse_flag(value: Any) -> Any:
@@ -97,7 +106,8 @@ def check_reference(value: Any) -> Any:
     return value
 
 
-Montant = Annotated[float, BeforeValidator(parse_amount), Field(ge=0)]
+Choix = Annotated[Literal["auto", "oui", "non"], BeforeValidator(parse_choice)]
+Montant = Annotated[float, BeforeValidator(parse_amount), Field(ge=0, le=MONTANT_MAX)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
 DateISO = Annotated[dt.date, BeforeValidator(parse_date)]
 Drapeau = Annotated[bool, BeforeValidator(parse_flag)]
@@ -107,13 +117,14 @@ Texte = Annotated[str, Field(min_length=1, max_length=500)]
 class Strict(BaseModel):
     """Unknown keys are errors; values are never coerced across types."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False,
+                              str_strip_whitespace=True)
 
 
 class Acheteur(Strict):
     nom: Texte
     type: TypeAcheteur
-    departement: Annotated[Optional[str], BeforeValidator(parse_departement), Field(pattern=r"^(\d{2,3}|2[AB])$")] = None
+    departement: Annotated[Optional[Annotated[str, Field(pattern=r"^(\d{2,3}|2[AB])$")]], BeforeValidator(parse_departement)] = None
 
 
 class Facilitateur(Strict):

@@ -14,8 +14,10 @@ from .compose import FORME_LABELS, NATURE_LABELS, Piece
 from .library import Library
 from .markup import Block, BulletItem, Heading, Paragraph, Run, Table
 from .model import Questionnaire
-from .plan import A_ETUDIER, ECARTEE, RETENUE, STATUT_LABELS, TYPE_LABELS, Plan
+from .plan import A_ETUDIER, ECARTEE, RETENUE, TYPE_LABELS, Plan
 
+NOTE_SECTIONS = {RETENUE: "Considérations retenues", A_ETUDIER: "Considérations à étudier",
+                 ECARTEE: "Considérations écartées"}
 PROCEDURE_LABELS = {
     "mapa": "procédure adaptée", "appel_offres_ouvert": "appel d'offres ouvert",
     "appel_offres_restreint": "appel d'offres restreint", "procedure_negociee": "procédure avec négociation",
@@ -86,7 +88,7 @@ def _lot(lot) -> list[Block]:
         decisions = [d for d in lot.decisions if d.statut == statut]
         if not decisions:
             continue
-        blocks.append(Heading(3, [Run(f"Considérations {STATUT_LABELS[statut]}s")]))
+        blocks.append(Heading(3, [Run(NOTE_SECTIONS[statut])]))
         for d in decisions:
             blocks.append(BulletItem([Run(TYPE_LABELS[d.type] + " : ", True), Run(" ".join(d.raisons))]))
     for warning in lot.avertissements:

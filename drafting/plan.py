@@ -25,6 +25,11 @@ EXECUTION_CONDITIONS = ("insertion", "action_sociale", "illettrisme", "egalite_d
                         "plan_de_progres", "insertion_qualification")
 
 
+def _whole(value: Any) -> Any:
+    """1500000.0 -> 1500000 in the JSON plan, as the contract shows it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 @dataclass(frozen=True)
 class Avertissement:
     code: str
@@ -50,8 +55,9 @@ class Decision:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type, "statut": self.statut}
         if self.type == "insertion":
+            calcul = {k: _whole(v) for k, v in self.calcul.items()} if self.calcul else None
             out.update(heures=self.heures, heures_maximum=self.heures_maximum,
-                       heures_par_100k=self.heures_par_100k, calcul=self.calcul)
+                       heures_par_100k=self.heures_par_100k, calcul=calcul)
         out["raisons"] = list(self.raisons)
         out["clauses"] = list(self.clauses)
         return out
@@ -100,7 +106,7 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         return {
             "marche": {"reference": self.reference, "objet": self.objet, "acheteur": self.acheteur,
-                       "montant_total_ht": self.montant_total_ht},
+                       "montant_total_ht": _whole(self.montant_total_ht)},
             "bibliotheque": {"version": self.library_version},
             "parametres": self.parametres,
             "lots": [lot.to_json() for lot in self.lots],

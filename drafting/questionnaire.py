@@ -57,7 +57,7 @@ def parse_questionnaire(raw: bytes, source: str, library: Library) -> LoadedQues
     issues = validate_data(data, lines, library)
     if issues:
         raise QuestionnaireError(source, issues)
-    return LoadedQuestionnaire(Questionnaire.model_validate(data), source, digest)
+    return LoadedQuestionnaire(Questionnaire.model_validate(data), source, digest)  # valid: cannot raise
 
 
 # --------------------------------------------------------------------------- decoding
@@ -75,8 +75,8 @@ def _decode(raw: bytes, source: str) -> tuple[Any, dict[Path_, int]]:
     except UnicodeDecodeError:
         raise _fail(source, "le fichier n'est pas encodé en UTF-8 : enregistrez-le en UTF-8") from None
     if not text.strip():
-        raise _fail(source, "le fichier est vide : partez de l'exemple examples/example-ecole.yaml")
-    if source.lower().endswith(".json") or text.lstrip().startswith("{"):
+        raise _fail(source, "le fichier est vide : partez d'un questionnaire d'exemple (dossier examples/ de clausier)")
+    if source.lower().endswith(".json"):
         return _decode_json(text, source), {}
     return _decode_yaml(text, source)
 
@@ -138,9 +138,14 @@ def _decode_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or exc.context or "syntaxe incorrecte"
     hints = {
-        "mapping values are not allowed here": "deux-points inattendu ; mettez la valeur entre guillemets si elle contient « : »",
-        "found character '\\t' that cannot start any token": "tabulation interdite en YAML ; indentez avec des espaces",
+        "mapping values are not allowed": "deux-points inattendu ; mettez la valeur entre guillemets si elle contient « : »",
+        "cannot start any token": "caractère interdit en début de valeur (tabulation, @, `) ; indentez avec des espaces "
+                                  "et mettez la valeur entre guillemets",
         "could not find expected ':'": "deux-points « : » attendu après la clé",
+        "did not find expected key": "clé attendue : vérifiez l'indentation de cette ligne et de la précédente",
+        "did not find expected ',' or ']'": "liste entre crochets non refermée : ajoutez « ] »",
+        "did not find expected ',' or '}'": "dictionnaire entre accolades non refermé : ajoutez « } »",
+        "found unexpected end of stream": "fin de fichier inattendue : guillemet ou crochet non refermé",
     }
     for english, french in hints.items():
         if english in problem:
@@ -166,6 +171,10 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int],
         keys: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+                problems.append(Issue(_fmt(path), f"clé invalide : une clé est un mot (par exemple « objet »), "
+                                                  "pas un nombre, une liste ni une valeur vide", key_node.start_mark.line + 1))
+                continue
             if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":
                 problems.append(Issue(_fmt(path), "la fusion YAML « << » n'est pas admise", key_node.start_mark.line + 1))
                 continue
@@ -193,13 +202,27 @@ def validate_data(data: Any, lines: dict[Path_, int], library: Library) -> list[
         return [Issue("version", f"version « {version} » non prise en charge : cette version de clausier lit "
                                  f"les questionnaires de version {QUESTIONNAIRE_VERSION}", lines.get(("version",)))]
     issues: list[Issue] = []
+    model = None
     try:
-        Questionnaire.model_validate(data)
+        model = Questionnaire.model_validate(data)
     except ValidationError as exc:
         issues += [_translate(err, lines) for err in exc.errors(include_url=False)]
     issues += _check_sectors(data, lines, library)
     issues += _cross_checks(data, lines)
+    if model is not None:
+        issues += _check_dates(model, lines, library)
     return _sorted_unique(issues)
+
+
+def _check_dates(model: Questionnaire, lines: dict[Path_, int], library: Library) -> list[Issue]:
+    """A notification date before the library's dated parameters cannot be computed."""
+    when = model.marche.date_notification_prevue
+    if when is None or when >= library.earliest_date:
+        return []
+    path = ("marche", "date_notification_prevue")
+    return [Issue(_fmt(path), f"date antérieure aux paramètres de la bibliothèque {library.version} "
+                              f"(valables à partir du {library.earliest_date.isoformat()}) : vérifiez la date",
+                  _line_for(path, lines))]
 
 
 def _sorted_unique(issues: Iterable[Issue]) -> list[Issue]:
@@ -234,6 +257,10 @@ _TYPE_NAMES = {
 def _describe(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return "un dictionnaire" if isinstance(value, dict) else "une liste"
+    if value is None:
+        return "une valeur vide"
+    if isinstance(value, bool):
+        return "« vrai »" if value else "« faux »"
     text = str(value)
     return f"« {text[:60]}{'…' if len(text) > 60 else ''} »"
 
@@ -253,8 +280,8 @@ def _translate(err: dict[str, Any], lines: dict[Path_, int]) -> Issue:
     elif kind == "literal_error":
         message = f"valeur {_describe(value)} non admise ; valeurs possibles : {ctx.get('expected', '').replace(' or ', ', ')}"
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bound = {"greater_than": ("strictement supérieur à", "gt"), "greater_than_equal": ("supérieur ou égal à", "ge"),
-                 "less_than": ("strictement inférieur à", "lt"), "less_than_equal": ("inférieur ou égal à", "le")}[kind]
+        bound = {"greater_than": ("strictement supérieure à", "gt"), "greater_than_equal": ("supérieure ou égale à", "ge"),
+                 "less_than": ("strictement inférieure à", "lt"), "less_than_equal": ("inférieure ou égale à", "le")}[kind]
         limit = ctx.get(bound[1])
         message = f"la valeur {_describe(value)} doit être {bound[0]} {_num(limit)}"
         if loc and str(loc[-1]) in ("taux_insertion", "part_main_oeuvre"):
@@ -268,12 +295,19 @@ def _translate(err: dict[str, Any], lines: dict[Path_, int]) -> Issue:
         message = f"trop d'éléments ({ctx.get('actual_length')}, {ctx.get('max_length')} au plus)"
     elif kind in ("montant", "date", "reference"):
         message = err["msg"]
+    elif kind == "string_too_short":
+        message = "texte vide : écrivez une valeur"
+    elif kind == "string_too_long":
+        message = f"texte trop long ({ctx.get('max_length')} caractères au plus)"
+    elif kind == "finite_number":
+        message = "nombre fini attendu (pas d'infini ni de NaN)"
     elif kind.endswith("_type") or kind.endswith("_parsing") or kind in ("int_from_float",):
         expected = _TYPE_NAMES.get(kind.split("_")[0], "une autre valeur")
         if kind == "int_from_float":
             expected = "un nombre entier"
-        message = f"{expected} est attendu, reçu {_describe(value)}"
-        if kind.startswith("string") and isinstance(value, (int, float)) and loc and loc[-1] == "telephone":
+        feminine = expected.startswith(("une ", "vrai"))
+        message = f"{expected} est attendu{'e' if feminine and not expected.startswith('vrai') else ''}, reçu {_describe(value)}"
+        if kind.startswith("string") and isinstance(value, (int, float)) and loc and loc[-1] in ("telephone", "cpv", "departement"):
             message += " (écrivez le numéro entre guillemets)"
     else:
         message = err["msg"]
@@ -317,8 +351,6 @@ def _model_in(annotation: Any) -> Any:
         found = _model_in(arg)
         if found is not None:
             return found
-    if get_origin(annotation) is None:
-        return None
     return None
 
 

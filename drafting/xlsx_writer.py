@@ -58,13 +58,14 @@ def build_xlsx(plan: Plan, info: GridInfo, stamp: dt.date) -> bytes:
     action_lots = plan.lots_with("action_sociale")
     _instructions(wb, fmt, info, bool(insertion_lots), bool(action_lots))
     _commitments(wb, fmt, plan, info)
+    lists = _lists(plan)
     if insertion_lots:
-        _hours_sheet(wb, fmt, [lot.numero for lot in insertion_lots])
+        _hours_sheet(wb, fmt, lists)
     if action_lots:
-        _actions_sheet(wb, fmt, [lot.numero for lot in action_lots])
+        _actions_sheet(wb, fmt, lists)
     if insertion_lots:
         _summary(wb, fmt, plan, info)
-    _lists_sheet(wb, fmt)
+    _lists_sheet(wb, fmt, lists)
     wb.close()
     return buffer.getvalue()
 
@@ -157,17 +158,22 @@ def _commitments(wb, fmt, plan: Plan, info: GridInfo) -> None:
 LISTS = {"categories": CATEGORIES, "modalites": MODALITES, "contrats": CONTRATS, "actions": ACTIONS, "oui_non": ["O", "N"]}
 
 
-def list_range(name: str) -> str:
+def list_range(name: str, lists: dict[str, list[str]]) -> str:
     """Where a drop-down's values are on the hidden « Listes » sheet."""
-    col = list(LISTS).index(name)
+    col = list(lists).index(name)
     letter = xl_rowcol_to_cell(0, col)[:-1]
-    return f"=Listes!${letter}$2:${letter}${len(LISTS[name]) + 1}"
+    return f"=Listes!${letter}$2:${letter}${len(lists[name]) + 1}"
 
 
-def _lists_sheet(wb, fmt) -> None:
+def _lists(plan: Plan) -> dict[str, list[str]]:
+    return {**LISTS, "lots_insertion": [str(lot.numero) for lot in plan.lots_with("insertion")] or ["-"],
+            "lots_actions": [str(lot.numero) for lot in plan.lots_with("action_sociale")] or ["-"]}
+
+
+def _lists_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     """Drop-down values live on a hidden sheet: Excel limits inline lists to 255 characters."""
     ws = wb.add_worksheet("Listes")
-    for col, (name, values) in enumerate(LISTS.items()):
+    for col, (name, values) in enumerate(lists.items()):
         ws.write_string(0, col, name, fmt["header"])
         for row, value in enumerate(values, start=1):
             ws.write_string(row, col, value)
@@ -181,7 +187,7 @@ def _list_validation(ws, col: int, source: str) -> None:
         "error_message": "Choisissez une valeur dans la liste déroulante."})
 
 
-def _hours_sheet(wb, fmt, lots: list[int]) -> None:
+def _hours_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws = wb.add_worksheet("Suivi heures")
     inputs = {3: "input_date", 7: "input_date", 8: "input_date", 10: "input_month", 11: "input_num", 12: "input_num"}
     for col, (name, width) in enumerate(HOURS_COLUMNS):
@@ -189,13 +195,13 @@ def _hours_sheet(wb, fmt, lots: list[int]) -> None:
         ws.set_column(col, col, width, fmt[inputs.get(col, "input")])
     ws.set_row(0, 45)
     ws.data_validation(1, 1, INPUT_ROWS, 1, {
-        "validate": "list", "source": [str(n) for n in lots], "error_title": "Lot inconnu",
+        "validate": "list", "source": list_range("lots_insertion", lists), "error_title": "Lot inconnu",
         "error_message": "Choisissez un lot soumis à la clause d'insertion."})
-    _list_validation(ws, 2, list_range("categories"))
-    _list_validation(ws, 4, list_range("modalites"))
-    _list_validation(ws, 6, list_range("contrats"))
-    _list_validation(ws, 13, list_range("oui_non"))
-    _list_validation(ws, 14, list_range("oui_non"))
+    _list_validation(ws, 2, list_range("categories", lists))
+    _list_validation(ws, 4, list_range("modalites", lists))
+    _list_validation(ws, 6, list_range("contrats", lists))
+    _list_validation(ws, 13, list_range("oui_non", lists))
+    _list_validation(ws, 14, list_range("oui_non", lists))
     for col in (3, 7, 8, 10):
         ws.data_validation(1, col, INPUT_ROWS, col, {
             "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2100, 12, 31),
@@ -212,15 +218,15 @@ def _hours_sheet(wb, fmt, lots: list[int]) -> None:
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True})
 
 
-def _actions_sheet(wb, fmt, lots: list[int]) -> None:
+def _actions_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws = wb.add_worksheet("Actions sociales")
     columns = [("Lot", 7, "input"), ("Type d'action", 32, "input"), ("Date", 12, "input_date"),
                ("Participants", 12, "input_num"), ("Partenaire", 30, "input"), ("Commentaire", 40, "input")]
     for col, (name, width, style) in enumerate(columns):
         ws.write_string(0, col, name, fmt["header"])
         ws.set_column(col, col, width, fmt[style])
-    ws.data_validation(1, 0, INPUT_ROWS, 0, {"validate": "list", "source": [str(n) for n in lots]})
-    _list_validation(ws, 1, list_range("actions"))
+    _list_validation(ws, 0, list_range("lots_actions", lists))
+    _list_validation(ws, 1, list_range("actions", lists))
     ws.data_validation(1, 2, INPUT_ROWS, 2, {"validate": "date", "criteria": ">=", "value": dt.date(2000, 1, 1),
                                              "error_message": "Saisissez une date au format JJ/MM/AAAA."})
     ws.data_validation(1, 3, INPUT_ROWS, 3, {"validate": "integer", "criteria": ">=", "value": 0,
@@ -247,14 +253,19 @@ def _summary(wb, fmt, plan: Plan, info: GridInfo) -> None:
         commitment = decision.heures if decision.heures is not None else 0
         a, b, c, d, e = (xl_rowcol_to_cell(i, col) for col in range(5))
         ws.write_number(i, 0, lot.numero, fmt["cell"])
-        ws.write_number(i, 1, commitment, fmt["hours"])
+        if decision.heures is None:  # framework without minimum: the commitment follows the orders
+            ws.write_string(i, 1, f"{decision.heures_par_100k} h / 100 000 € HT commandés", fmt["cell"])
+            commitment = 0
+        else:
+            ws.write_number(i, 1, commitment, fmt["hours"])
         ws.write_formula(i, 2, f'=SUMIF({lots},{a},{worked})+SUMIF({lots},{a},{training})', fmt["hours"], 0)
         ws.write_formula(i, 3, f'=SUMIF({lots},{a},{training})', fmt["hours"], 0)
-        ws.write_formula(i, 4, f'=IF({b}>0,{c}/{b},0)', fmt["pct"], 0)
-        ws.write_formula(i, 5, f'=MAX(0,{b}-{c})', fmt["hours"], commitment)
+        ws.write_formula(i, 4, f'=IF(ISNUMBER({b}),IF({b}>0,{c}/{b},0),"")', fmt["pct"], 0)
+        ws.write_formula(i, 5, f'=IF(ISNUMBER({b}),MAX(0,{b}-{c}),"")', fmt["hours"], commitment)
         ws.write_formula(i, 6, f'=SUMPRODUCT(({lots}={a})*({ids}<>"")/COUNTIFS({ids},{ids}&"",{lots},{lots}&""))',
                          fmt["hours"], 0)
-        ws.write_formula(i, 7, f'=F{i + 1}*{info.penalite_horaire}', fmt["euros"], commitment * info.penalite_horaire)
+        ws.write_formula(i, 7, f'=IF(ISNUMBER(F{i + 1}),F{i + 1}*{info.penalite_horaire},"")', fmt["euros"],
+                         commitment * info.penalite_horaire)
     total = len(rows) + 1
     ws.write_string(total, 0, "Total", fmt["header"])
     for col in (1, 2, 3, 5, 7):

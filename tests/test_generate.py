@@ -93,11 +93,12 @@ def test_grid_sheets_validations_formulas_protection(school):
     kinds = {(dv.type, str(dv.sqref)) for dv in hours.data_validations.dataValidation}
     assert ("list", "B2:B501") in kinds and ("decimal", "L2:M501") in kinds or ("decimal", "L2:L501") in kinds
     lot_list = next(dv for dv in hours.data_validations.dataValidation if str(dv.sqref) == "B2:B501")
-    assert lot_list.formula1 == '"1,2"'
+    assert lot_list.formula1 == "Listes!$F$2:$F$3"
+    assert [wb["Listes"]["F2"].value, wb["Listes"]["F3"].value] == ["1", "2"]
     summary = wb["Synthèse"]
     assert summary["A2"].value == 1 and summary["B2"].value == 964
     assert summary["C2"].value.startswith("=SUMIF('Suivi heures'!$B$2:$B$501,A2,")
-    assert summary["H2"].value == "=F2*30.0"
+    assert summary["H2"].value == '=IF(ISNUMBER(F2),F2*30.0,"")'
     assert "Mode d'emploi" in wb.sheetnames and "RGPD" in " ".join(
         str(c.value) for row in wb["Mode d'emploi"].iter_rows() for c in row)
 

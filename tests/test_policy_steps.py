@@ -58,10 +58,10 @@ def test_step6_forced_diversification_alone_is_retained_with_complementarite(lib
 
 
 def test_step6_without_theme_sector_and_size_make_them_to_study(library):
-    lot = lot0(library, questionnaire(**{"marche.duree_mois": 36}))
+    lot = lot0(library, questionnaire(**{"marche.duree_mois": 48}))
     assert statut(lot, "illettrisme") == "a_etudier"          # low-qualification trades over 12 months
     assert statut(lot, "egalite_diversite") == "a_etudier"    # gender-segregated trades
-    assert statut(lot, "plan_de_progres") == "a_etudier"      # 36 months and more
+    assert statut(lot, "plan_de_progres") == "a_etudier"      # over 36 months
     short = lot0(library, questionnaire(**{"marche.duree_mois": 10}))
     assert statut(short, "illettrisme") == "ecartee"
 

@@ -83,3 +83,40 @@ def test_hours_grow_with_the_amount(data, extra):
             assert db.heures >= da.heures
         if da.heures_maximum is not None:
             assert db.heures_maximum >= da.heures_maximum
+
+
+HOSTILE = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**30, 10**30),
+                    st.text(max_size=300), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, prefix + (index,))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(questionnaires(), st.data())
+def test_any_value_anywhere_gives_a_french_error_never_a_crash(data, draw):
+    import json
+
+    from drafting.errors import QuestionnaireError
+    from drafting.questionnaire import parse_questionnaire
+
+    paths = [p for p in _paths(data) if p]
+    path = draw.draw(st.sampled_from(paths))
+    target = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = draw.draw(HOSTILE)
+    raw = json.dumps(data, default=str).encode()
+    try:
+        loaded = parse_questionnaire(raw, "q.json", LIBRARY)
+    except QuestionnaireError as exc:
+        assert exc.issues and all(issue.message for issue in exc.issues)
+        return
+    build_plan(loaded.model, LIBRARY)

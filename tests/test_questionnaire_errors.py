@@ -38,7 +38,7 @@ def test_wrong_types_and_ranges(runner, write_q, tmp_path):
     data["lots"][0]["montant_estime_ht"] = -3
     result, out = run_generate(runner, write_q(data), tmp_path)
     assert_refused(result, out, "marche.duree_mois", "nombre entier", "parametres.taux_insertion",
-                   "0.05 pour 5 %", "lots[0].montant_estime_ht", "supérieur ou égal à 0")
+                   "0.05 pour 5 %", "lots[0].montant_estime_ht", "supérieure ou égale à 0")
 
 
 def test_every_error_of_a_file_is_reported_at_once_with_lines(runner, write_q, tmp_path):
@@ -141,3 +141,48 @@ def test_plan_refuses_bad_input_with_exit_2(runner, write_q):
     result = runner.invoke(main, ["plan", str(write_q(questionnaire(**{"lots": []})))])
     assert result.exit_code == 2
     assert "au moins un lot est requis" in result.stderr
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("departement: null", "acheteur"),                               # optional field explicitly empty: accepted
+    ("montant: .inf", "nombre fini attendu"),
+    ("montant: 1e30", "inférieure ou égale à 100000000000"),
+    ("cle_liste", "clé invalide"),
+    ("notification: 2019-06-01", "date antérieure aux paramètres"),
+    ("considerations: yes", None),                                   # yes/no read as oui/non
+])
+def test_hostile_values_are_reported_not_crashed(runner, write_q, tmp_path, text, expected):
+    data = questionnaire()
+    if text == "departement: null":
+        data["acheteur"]["departement"] = None
+    elif text.startswith("montant"):
+        data["lots"][0]["montant_estime_ht"] = float("inf") if "inf" in text else 1e30
+    elif text == "notification: 2019-06-01":
+        data["marche"]["date_notification_prevue"] = "2019-06-01"
+    elif text == "considerations: yes":
+        data["considerations"] = {"insertion": True}
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    if text == "cle_liste":
+        body += "? [a, b]\n: z\n"
+    result = runner.invoke(main, ["plan", str(write_q(text=body))])
+    assert "Traceback" not in result.output and "Erreur interne" not in result.stderr
+    if expected in (None, "acheteur"):
+        assert result.exit_code == 0, result.stderr
+    else:
+        assert result.exit_code == 2 and expected in result.stderr, result.stderr
+
+
+def test_yaml_flow_mapping_is_yaml_not_json(runner, write_q):
+    text = json.dumps(questionnaire()).replace('"version": 1', "version: 1")
+    result = runner.invoke(main, ["plan", str(write_q(text=text, name="q.yaml"))])
+    assert result.exit_code == 0, result.stderr
+
+
+def test_amount_words_inside_digits_are_refused(library):
+    from drafting.questionnaire import parse_questionnaire
+    from drafting.errors import QuestionnaireError
+
+    data = questionnaire()
+    data["lots"][0]["montant_estime_ht"] = "1 HT 500 EUR 000"
+    with pytest.raises(QuestionnaireError):
+        parse_questionnaire(yaml.safe_dump(data, allow_unicode=True).encode(), "q.yaml", library)
