@@ -148,7 +148,7 @@ def type_context(type_: str, q: Questionnaire, lots: list[LotPlan], library: Lib
             "montant_estime_ht": lot.montant_estime_ht,
             "montant_minimum_ht": lot.montant_minimum_ht, "montant_maximum_ht": lot.montant_maximum_ht,
             "part_main_oeuvre": calcul.get("part_main_oeuvre"), "taux_insertion": calcul.get("taux_insertion"),
-            "cout_horaire": calcul.get("cout_horaire"),
+            "cout_horaire": calcul.get("cout_horaire"), "penalite_horaire": calcul.get("penalite_horaire"),
         })
     total = sum(e["heures"] for e in entries if e["heures"] is not None)
     return {"lots": entries, "heures_total": total}

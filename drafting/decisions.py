@@ -242,6 +242,7 @@ def _calcul(ctx: LotContext) -> dict:
         "cout_horaire": p.cout_horaire.value,
         "base": ctx.hours.base,
         "heures_minimum_territoire": p.heures_minimum.value,
+        "penalite_horaire": p.penalite_horaire.value,
         "origines": {
             "part_main_oeuvre": p.part_main_oeuvre.origine,
             "taux_insertion": p.taux_insertion.origine,

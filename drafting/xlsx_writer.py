@@ -264,8 +264,8 @@ def _summary(wb, fmt, plan: Plan, info: GridInfo) -> None:
         ws.write_formula(i, 5, f'=IF(ISNUMBER({b}),MAX(0,{b}-{c}),"")', fmt["hours"], commitment)
         ws.write_formula(i, 6, f'=SUMPRODUCT(({lots}={a})*({ids}<>"")/COUNTIFS({ids},{ids}&"",{lots},{lots}&""))',
                          fmt["hours"], 0)
-        ws.write_formula(i, 7, f'=IF(ISNUMBER(F{i + 1}),F{i + 1}*{info.penalite_horaire},"")', fmt["euros"],
-                         commitment * info.penalite_horaire)
+        rate = (decision.calcul or {}).get("penalite_horaire", info.penalite_horaire)
+        ws.write_formula(i, 7, f'=IF(ISNUMBER(F{i + 1}),F{i + 1}*{rate},"")', fmt["euros"], commitment * rate)
     total = len(rows) + 1
     ws.write_string(total, 0, "Total", fmt["header"])
     for col in (1, 2, 3, 5, 7):

@@ -201,3 +201,14 @@ def test_decision_note_for_the_buyers_file(school):
     assert "considerationsSociales\u00a0: Clause sociale" in text
     summary = {tuple(c.text for c in row.cells) for row in document.tables[0].rows}
     assert any(r[0] == "1 — Gros œuvre" and r[3] == "964\u00a0heures" for r in summary)
+
+
+def test_lot_penalty_overrides_reach_the_ccap_and_the_grid(runner, tmp_path, write_q):
+    data = questionnaire()
+    data["lots"][0]["parametres"] = {"penalite_horaire": 45}
+    out = tmp_path / "sortie"
+    assert runner.invoke(main, ["generate", str(write_q(data)), "--out", str(out)]).exit_code == 0
+    text = doc_text(out / "2026-T-001" / "2026-T-001_CCAP_clauses-sociales.docx")
+    assert "pour le lot n° 1, la pénalité est fixée à 45,00\u00a0€" in text
+    wb = openpyxl.load_workbook(out / "2026-T-001" / "2026-T-001_grille-de-suivi.xlsx")
+    assert "F2*45.0" in wb["Synthèse"]["H2"].value
