@@ -319,6 +319,10 @@ def _step_themes(ctx: LotContext) -> None:
                      "premier essai) : les clauses de diversification complètent la clause d'insertion, elles ne la "
                      "remplacent pas. Retenez la clause d'insertion ou justifiez ce choix dans le rapport.")
         ctx.decisions[type_] = decision
+    if "parrainage" in ctx.q.objectifs.actions_envisagees and ctx.decisions["action_sociale"].statut != ECARTEE:
+        ctx.warn("lien_objet", "le parrainage envisagé a un lien douteux avec l'objet du marché : une action doit se "
+                               "dérouler sur le site ou concerner les métiers du marché. Préférez une visite de chantier, "
+                               "une immersion (PMSMP) ou une formation liée aux prestations.")
 
 
 def _auto_diversification(ctx: LotContext, type_: str, themes: list[str], insertion_kept: bool) -> Decision:

@@ -106,6 +106,8 @@ def check_reference(value: Any) -> Any:
     return value
 
 
+Action = Literal["visite_chantier", "immersion_pmsmp", "formation", "promotion_metiers_tension",
+                 "stage_alternance", "parrainage"]
 Choix = Annotated[Literal["auto", "oui", "non"], BeforeValidator(parse_choice)]
 Montant = Annotated[float, BeforeValidator(parse_amount), Field(ge=0, le=MONTANT_MAX)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
@@ -171,6 +173,7 @@ class Territoire(Strict):
 
 class Objectifs(Strict):
     themes: list[Theme] = []
+    actions_envisagees: list[Action] = []  # extension: the qualitative actions the buyer has in mind
     premier_essai_secteur: Drapeau = False
     objet_insertion: Drapeau = False
 

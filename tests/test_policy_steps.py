@@ -102,3 +102,12 @@ def test_warnings_carry_advice_in_french(library):
     warning = lot0(library, data).avertissements[0]
     assert warning.code == "insertion_non_adaptee"
     assert warning.message.startswith("Lot n° 1 (Gros œuvre)") and "Préférez" in warning.message
+
+
+def test_parrainage_is_a_doubtful_link_with_the_object(library):
+    data = questionnaire(**{"objectifs.themes": ["decouverte_metiers"], "objectifs.actions_envisagees": ["parrainage"]})
+    lot = lot0(library, data)
+    assert statut(lot, "action_sociale") == "retenue"
+    assert "lien_objet" in codes(lot)
+    data["objectifs"]["actions_envisagees"] = ["visite_chantier"]
+    assert "lien_objet" not in codes(lot0(library, data))
