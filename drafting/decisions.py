@@ -9,7 +9,7 @@ silences a warning.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from . import formatting as fr
@@ -77,8 +77,8 @@ def reference_date(q: Questionnaire, library: Library) -> dt.date:
 def build_plan(q: Questionnaire, library: Library) -> Plan:
     when = reference_date(q, library)
     lots = [_decide_lot(q, lot, library, when) for lot in q.lots]
-    warnings = _market_warnings(q, library, lots, when)
     total = sum(_lot_amount(q, lot) for lot in q.lots)
+    warnings = _market_warnings(q, library, lots, when, total)
     return Plan(
         reference=q.marche.reference,
         objet=q.marche.objet,
@@ -137,18 +137,11 @@ def _attach_clauses(decision: Decision, library: Library) -> None:
 def _apply_choice(ctx: LotContext, type_: str, auto: Decision) -> Decision:
     """The buyer's oui/non wins; the default advice stays visible as a reason."""
     choice = ctx.choice(type_)
-    where = f"considerations.{type_}"
-    if choice == "oui":
-        advice = [] if auto.statut == RETENUE else [f"Avis par défaut : {STATUT_LABELS[auto.statut]} — " + " ".join(auto.raisons)]
-        return Decision(type_, RETENUE, [f"Imposée par l'acheteur ({where} : oui)."] + advice,
-                        heures=auto.heures, heures_maximum=auto.heures_maximum,
-                        heures_par_100k=auto.heures_par_100k, calcul=auto.calcul)
-    if choice == "non":
-        advice = [] if auto.statut == ECARTEE else [f"Avis par défaut : {STATUT_LABELS[auto.statut]} — " + " ".join(auto.raisons)]
-        return Decision(type_, ECARTEE, [f"Écartée par l'acheteur ({where} : non)."] + advice,
-                        heures=auto.heures, heures_maximum=auto.heures_maximum,
-                        heures_par_100k=auto.heures_par_100k, calcul=auto.calcul)
-    return auto
+    if choice == "auto":
+        return auto
+    statut, said = (RETENUE, "Imposée") if choice == "oui" else (ECARTEE, "Écartée")
+    advice = [] if auto.statut == statut else [f"Avis par défaut : {STATUT_LABELS[auto.statut]} — " + " ".join(auto.raisons)]
+    return replace(auto, statut=statut, raisons=[f"{said} par l'acheteur (considerations.{type_} : {choice})."] + advice)
 
 
 
@@ -392,7 +385,8 @@ def _plan_de_progres_unsuited(ctx: LotContext) -> str:
 
 # --------------------------------------------------------------------------- the market
 
-def _market_warnings(q: Questionnaire, library: Library, lots: list[LotPlan], when: dt.date) -> list[Avertissement]:
+def _market_warnings(q: Questionnaire, library: Library, lots: list[LotPlan], when: dt.date,
+                     total: float) -> list[Avertissement]:
     warnings = []
     if q.facilitateur is None:
         needing = sorted({t for lot in lots for t in NEEDS_FACILITATOR if lot.retained(t)})
@@ -401,7 +395,7 @@ def _market_warnings(q: Questionnaire, library: Library, lots: list[LotPlan], wh
                 f"les clauses retenues ({', '.join(needing)}) nomment le facilitateur, et le questionnaire n'en donne "
                 "aucun : les documents portent un emplacement surligné à compléter. Renseignez la rubrique "
                 "« facilitateur » (structure, contact, courriel, téléphone).")))
-    warning = _mandatory_condition(q, library, lots, when)
+    warning = _mandatory_condition(q, library, lots, when, total)
     if warning:
         warnings.append(warning)
     return warnings
@@ -414,13 +408,13 @@ def eu_threshold(q: Questionnaire, library: Library, when: dt.date) -> float:
     return float(library.param(key, when))
 
 
-def _mandatory_condition(q: Questionnaire, library: Library, lots: list[LotPlan], when: dt.date) -> Optional[Avertissement]:
+def _mandatory_condition(q: Questionnaire, library: Library, lots: list[LotPlan], when: dt.date,
+                         total: float) -> Optional[Avertissement]:
     """Step 8: above the EU threshold from 2026-08-22, a social execution condition is due."""
     notification = q.marche.date_notification_prevue
     start = library.param("date_condition_sociale_obligatoire", when)
     if notification is None or notification < start:
         return None
-    total = sum(_lot_amount(q, lot) for lot in q.lots)
     threshold = eu_threshold(q, library, when)
     if total < threshold:
         return None
