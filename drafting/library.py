@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -32,6 +33,8 @@ CONSIDERATION_TYPES: tuple[str, ...] = (
 )
 PIECES = ("ccap", "rc", "ae", "note", "annexe")
 STATUTS = ("brouillon", "publie", "retire")
+
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -112,6 +115,11 @@ class Library:
     fragments: dict[str, Fragment] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
     condition_sociale_bases: tuple[dict[str, str], ...] = ()
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    release: Optional[str] = None  # the release version asked for, None for the working folder
+    data_hashes: dict[str, str] = field(default_factory=dict)
+    changelog: tuple[dict[str, Any], ...] = ()
 
     @property
     def earliest_date(self) -> dt.date:
@@ -147,30 +155,138 @@ def default_root() -> Path:
     return Path(str(resources.files("clause_library")))
 
 
-def load_library(root: Path | None = None) -> Library:
-    return _load_cached(str(Path(root or default_root()).resolve()))
+DATA_FILES = ("bibliotheque.yaml", "parametres.yaml", "secteurs.yaml", "publics.yaml", "types.yaml",
+              "references.yaml", "actions.yaml")
+OPTIONAL_DATA = ("references.yaml", "actions.yaml")  # absent from the earliest releases
+LOCK_FILE = "bibliotheque.lock"
+VERSIONS_DIR = "versions"
 
 
-@lru_cache(maxsize=8)
-def _load_cached(root_str: str) -> Library:
+class Source:
+    """Where a library's files come from: the working folder, or a released version.
+
+    A release is rebuilt from the immutable copies kept under ``versions/`` and
+    checked against the hashes of its lock, so a DCE of last year is regenerated
+    from exactly the text it was first generated from.
+    """
+
+    def __init__(self, root: Path, release: Optional[str] = None):
+        self.root = root
+        self.release = release
+        self.lock = read_lock(root / VERSIONS_DIR / f"{release}.lock") if release else None
+
+    def data(self, name: str) -> Optional[bytes]:
+        if self.lock is None:
+            path = self.root / name
+            return path.read_bytes() if path.is_file() else None
+        digest = self.lock["donnees"].get(name)
+        if digest is None:
+            return None
+        return self._verified(data_store_path(self.root, name, digest), digest)
+
+    def fragment_files(self) -> list[tuple[str, bytes]]:
+        """(path relative to the root, bytes) of every fragment of this source."""
+        if self.lock is None:
+            folder = self.root / "fragments"
+            return [(str(p.relative_to(self.root)), p.read_bytes()) for p in sorted(folder.glob("*/*.txt"))]
+        out = []
+        for fragment_id, entry in sorted(self.lock["fragments"].items()):
+            rel = fragment_store_path(fragment_id, entry["version"])
+            out.append((rel, self._verified(self.root / rel, entry["sha256"])))
+        return out
+
+    def _verified(self, path: Path, digest: str) -> bytes:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raise LibraryError(f"version {self.release} de la bibliothèque incomplète : {path} manquant") from None
+        if hashlib.sha256(raw).hexdigest() != digest:
+            raise LibraryError(f"version {self.release} de la bibliothèque altérée : {path} ne correspond plus à "
+                               f"l'empreinte de {VERSIONS_DIR}/{self.release}.lock")
+        return raw
+
+
+def fragment_store_path(fragment_id: str, version: str) -> str:
+    return f"{VERSIONS_DIR}/fragments/{fragment_id}/{version}.txt"
+
+
+def data_store_path(root: Path, name: str, digest: str) -> Path:
+    stem, _, ext = name.rpartition(".")
+    return root / VERSIONS_DIR / "donnees" / f"{stem}-{digest[:16]}.{ext}"
+
+
+def read_lock(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise LibraryError(f"version inconnue : {path} absent (voir « clausier library list --versions »)")
+    data = _read_yaml(path)
+    if not isinstance(data.get("fragments"), dict) or not isinstance(data.get("donnees"), dict):
+        raise LibraryError(f"{path} : fichier de verrou mal formé (clés « fragments » et « donnees » attendues)")
+    return data
+
+
+def load_library(root: Path | None = None, version: Optional[str] = None) -> Library:
+    """The working library, or with ``version`` one of its releases, byte for byte."""
+    resolved = Path(root or default_root()).resolve()
+    if not (resolved / "bibliotheque.yaml").is_file():
+        raise LibraryError(f"{resolved} n'est pas une bibliothèque de clauses (bibliotheque.yaml absent) ; "
+                           "créez-en une avec « clausier library init DOSSIER »")
+    return _load_cached(str(resolved), version, _signature(resolved) if version is None else "")
+
+
+def _signature(root: Path) -> str:
+    """Size and mtime of the working files: an edited library is reloaded, an unchanged one is not."""
+    parts = []
+    for path in [*(root / n for n in DATA_FILES), *sorted((root / "fragments").glob("*/*.txt"))]:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(root_str: str, version: Optional[str], _signature: str) -> Library:
     root = Path(root_str)
-    if not (root / "bibliotheque.yaml").is_file():
-        raise LibraryError(f"{root} n'est pas une bibliothèque de clauses (bibliotheque.yaml absent)")
-    release = _read_yaml(root / "bibliotheque.yaml")
-    publics = _read_yaml(root / "publics.yaml")
-    types = _read_yaml(root / "types.yaml")
+    source = Source(root, version)
+    release = _yaml_bytes(source.data("bibliotheque.yaml"), "bibliotheque.yaml")
+    publics = _yaml_bytes(source.data("publics.yaml"), "publics.yaml")
+    types = _yaml_bytes(source.data("types.yaml"), "types.yaml")
+    references = _yaml_bytes(source.data("references.yaml"), "references.yaml", optional=True)
+    actions = _yaml_bytes(source.data("actions.yaml"), "actions.yaml", optional=True)
+    data_hashes = {name: hashlib.sha256(raw).hexdigest() for name in DATA_FILES
+                   if (raw := source.data(name)) is not None}
     return Library(
         root=root,
-        version=str(_require(release, "version", root / "bibliotheque.yaml")),
-        date=_as_date(_require(release, "date", root / "bibliotheque.yaml"), "date"),
-        parameters=_load_parameters(root / "parametres.yaml"),
-        sectors=_load_sectors(root / "secteurs.yaml"),
+        version=str(_require(release, "version", "bibliotheque.yaml")),
+        date=_as_date(_require(release, "date", "bibliotheque.yaml"), "date"),
+        parameters=_load_parameters(_yaml_bytes(source.data("parametres.yaml"), "parametres.yaml")),
+        sectors=_load_sectors(_yaml_bytes(source.data("secteurs.yaml"), "secteurs.yaml")),
         publics=tuple(p["libelle"] for p in publics.get("publics", [])),
         modalites=tuple(m["libelle"] for m in publics.get("modalites", [])),
-        fragments=_load_fragments(root / "fragments"),
+        fragments=_load_fragments(source.fragment_files(), root),
         types=dict(types.get("types", {})),
         condition_sociale_bases=tuple(types.get("condition_sociale_obligatoire", ())),
+        references=dict(references.get("references", {})),
+        actions=dict(actions.get("actions", {})),
+        release=version,
+        data_hashes=data_hashes,
+        changelog=tuple(release.get("changelog") or ()),
     )
+
+
+def _yaml_bytes(raw: Optional[bytes], name: str, optional: bool = False) -> dict[str, Any]:
+    if raw is None:
+        if optional:
+            return {}
+        raise LibraryError(f"{name} manquant dans la bibliothèque")
+    try:
+        data = yaml.load(raw.decode("utf-8"), Loader=_Loader)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise LibraryError(f"{name} illisible : {exc}") from None
+    if not isinstance(data, dict):
+        raise LibraryError(f"{name} : un dictionnaire YAML est attendu")
+    return data
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -183,7 +299,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _require(data: dict[str, Any], key: str, path: Path) -> Any:
+def _require(data: dict[str, Any], key: str, path: Any) -> Any:
     if key not in data:
         raise LibraryError(f"{path} : clé « {key} » manquante")
     return data[key]
@@ -198,9 +314,9 @@ def _as_date(value: Any, what: str) -> dt.date:
         raise LibraryError(f"{what} : date AAAA-MM-JJ attendue, reçu « {value} »") from None
 
 
-def _load_parameters(path: Path) -> dict[str, Parameter]:
+def _load_parameters(data: dict[str, Any], path: str = "parametres.yaml") -> dict[str, Parameter]:
     params = {}
-    for name, spec in _read_yaml(path).items():
+    for name, spec in data.items():
         if not isinstance(spec, dict) or "valeurs" not in spec or "source" not in spec:
             raise LibraryError(f"{path} : le paramètre « {name} » doit avoir « valeurs » et « source »")
         values = tuple(sorted((_as_date(d, f"{name}.valeurs"), v) for d, v in spec["valeurs"].items()))
@@ -208,9 +324,9 @@ def _load_parameters(path: Path) -> dict[str, Parameter]:
     return params
 
 
-def _load_sectors(path: Path) -> dict[str, Sector]:
+def _load_sectors(data: dict[str, Any], path: str = "secteurs.yaml") -> dict[str, Sector]:
     sectors = {}
-    for sid, spec in _read_yaml(path).get("secteurs", {}).items():
+    for sid, spec in data.get("secteurs", {}).items():
         try:
             sectors[sid] = Sector(id=sid, **spec)
         except TypeError as exc:
@@ -218,20 +334,27 @@ def _load_sectors(path: Path) -> dict[str, Sector]:
     return sectors
 
 
-def _load_fragments(folder: Path) -> dict[str, Fragment]:
+def _load_fragments(files: list[tuple[str, bytes]], root: Path) -> dict[str, Fragment]:
     fragments = {}
-    for path in sorted(folder.glob("*/*.txt")):
-        frag = parse_fragment(path)
+    for rel, raw in files:
+        frag = parse_fragment_bytes(raw, str(root / rel), root)
         if frag.id in fragments:
-            raise LibraryError(f"{path} : identifiant « {frag.id} » déjà utilisé par {fragments[frag.id].path}")
+            raise LibraryError(f"{frag.path} : identifiant « {frag.id} » déjà utilisé par {fragments[frag.id].path}")
         fragments[frag.id] = frag
     return fragments
 
 
 def parse_fragment(path: Path) -> Fragment:
+    return parse_fragment_bytes(path.read_bytes(), str(path), path.parent)
+
+
+def parse_fragment_bytes(raw: bytes, path: str, root: Path) -> Fragment:
     """Split front matter from body; keep the body's first line for error messages."""
-    raw = path.read_bytes()
-    text = raw.decode("utf-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LibraryError(f"{path} : fichier non encodé en UTF-8 ; enregistrez-le en UTF-8") from None
+    text = text.replace("\r\n", "\n")
     if not text.startswith("---\n"):
         raise LibraryError(f"{path} : un fragment commence par un en-tête YAML entre deux lignes « --- »")
     end = text.find("\n---\n", 4)
@@ -241,6 +364,8 @@ def parse_fragment(path: Path) -> Fragment:
         meta = yaml.load(text[4:end], Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         raise LibraryError(f"{path} : en-tête YAML illisible : {exc}") from None
+    if not isinstance(meta, dict):
+        raise LibraryError(f"{path} : l'en-tête YAML doit être un dictionnaire de métadonnées")
     missing = [k for k in ("id", "type", "piece", "ordre", "version", "statut") if k not in meta]
     if missing:
         raise LibraryError(f"{path} : métadonnées manquantes : {', '.join(missing)}")
@@ -250,6 +375,11 @@ def parse_fragment(path: Path) -> Fragment:
         raise LibraryError(f"{path} : pièce « {meta['piece']} » inconnue ({', '.join(PIECES)})")
     if meta["statut"] not in STATUTS:
         raise LibraryError(f"{path} : statut « {meta['statut']} » inconnu ({', '.join(STATUTS)})")
+    if not SEMVER.fullmatch(str(meta["version"])):
+        raise LibraryError(f"{path} : version « {meta['version']} » : une version sémantique est attendue, "
+                           "par exemple 1.2.0")
+    if not isinstance(meta["ordre"], int) or isinstance(meta["ordre"], bool):
+        raise LibraryError(f"{path} : « ordre » doit être un nombre entier, reçu « {meta['ordre']} »")
     return Fragment(
         id=str(meta["id"]),
         type=meta["type"],
