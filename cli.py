@@ -8,6 +8,7 @@ only with CLAUSIER_DEBUG=1.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -43,14 +44,17 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _library(path: str | None):
+def _library(path: str | None, version: str | None = None):
     from drafting.library import load_library
 
-    return load_library(Path(path) if path else None)
+    return load_library(Path(path) if path else None, version)
 
 
 library_option = click.option("--library", "library_dir", metavar="DOSSIER", envvar="CLAUSIER_LIBRARY",
                               help="Bibliothèque de clauses à utiliser (par défaut : celle livrée avec clausier).")
+version_option = click.option("--library-version", "library_version", metavar="VERSION", default=None,
+                              help="Version publiée de la bibliothèque à utiliser (par défaut : le dossier tel qu'il est), "
+                                   "pour régénérer à l'identique un DCE déjà publié.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,14 +68,15 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text pour les personnes, json pour les programmes.")
 @library_option
+@version_option
 @friendly_errors
-def plan(questionnaire: Path, fmt: str, library_dir: str | None) -> None:
+def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version: str | None) -> None:
     """Décide, lot par lot, des considérations sociales adaptées, avec leurs raisons."""
     from drafting.decisions import build_plan
     from drafting.plan_text import plan_json, plan_text
     from drafting.questionnaire import load_questionnaire
 
-    library = _library(library_dir)
+    library = _library(library_dir, library_version)
     loaded = load_questionnaire(questionnaire, library)
     result = build_plan(loaded.model, library)
     click.echo(plan_json(result) if fmt == "json" else plan_text(result), nl=False)
@@ -84,13 +89,15 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None) -> None:
 @click.option("--premier-article", default=1, show_default=True, type=click.IntRange(1, 999),
               help="Numéro du premier article social, pour s'insérer dans le CCAP de l'acheteur.")
 @library_option
+@version_option
 @friendly_errors
-def generate(questionnaire: Path, out_dir: Path, premier_article: int, library_dir: str | None) -> None:
+def generate(questionnaire: Path, out_dir: Path, premier_article: int, library_dir: str | None,
+             library_version: str | None) -> None:
     """Écrit les pièces Word, la grille de suivi Excel et le manifeste du marché."""
     from drafting.generate import render_market, write_market
     from drafting.questionnaire import load_questionnaire
 
-    library = _library(library_dir)
+    library = _library(library_dir, library_version)
     loaded = load_questionnaire(questionnaire, library)
     files, result = render_market(loaded, library, premier_article)
     target = write_market(out_dir, loaded.model.marche.reference, files)
@@ -100,6 +107,10 @@ def generate(questionnaire: Path, out_dir: Path, premier_article: int, library_d
     warnings = [w for lot in result.lots for w in lot.avertissements] + result.avertissements
     if warnings:
         click.echo(f"{len(warnings)} avertissement(s) : voir « clausier plan {questionnaire} ».")
+    pending = json.loads(files["manifest.json"])["bibliotheque"].get("modifications_non_publiees")
+    if pending:
+        click.echo(f"Attention : la bibliothèque {library.version} comporte {len(pending)} modification(s) non publiée(s) ; "
+                   "le manifeste les énumère. Publiez-la (« clausier library release ») avant de diffuser ce DCE.", err=True)
 
 
 @main.command()
@@ -115,6 +126,136 @@ def secteurs(library_dir: str | None) -> None:
         hours = "heures d'insertion adaptées" if sector.adapte_heures else "heures peu adaptées"
         click.echo(f"  {sector.id:<28} {sector.libelle} — main-d'œuvre {fr.pourcent(sector.part_main_oeuvre)}, "
                    f"{fr.euros(sector.cout_horaire)}/h, {hours}".replace(fr.NBSP, " ").replace(fr.NNBSP, " "))
+
+
+@main.group()
+def library() -> None:
+    """Commandes des facilitateurs : tenir, vérifier et publier la bibliothèque de clauses."""
+
+
+def _short(path: str) -> str:
+    cwd = str(Path.cwd()) + os.sep
+    return path[len(cwd):] if path.startswith(cwd) else path
+
+
+@library.command("init")
+@click.argument("dossier", type=click.Path(file_okay=False, path_type=Path))
+@friendly_errors
+def library_init(dossier: Path) -> None:
+    """Crée dans DOSSIER une copie de la bibliothèque, versions publiées comprises."""
+    from drafting.library_release import init_library
+
+    init_library(dossier, Path(os.environ["CLAUSIER_LIBRARY"]) if os.environ.get("CLAUSIER_LIBRARY") else None)
+    click.echo(f"Bibliothèque copiée dans {dossier}. Travaillez-y avec « --library {dossier} » "
+               f"ou « export CLAUSIER_LIBRARY={dossier} ».")
+
+
+@library.command("list")
+@library_option
+@version_option
+@click.option("--versions", "show_versions", is_flag=True, help="Liste les versions publiées de la bibliothèque.")
+@friendly_errors
+def library_list(library_dir: str | None, library_version: str | None, show_versions: bool) -> None:
+    """Liste les fragments (identifiant, version, statut, date d'effet)."""
+    from drafting.library_release import pending_changes, release_versions
+
+    lib = _library(library_dir, library_version)
+    if show_versions:
+        for entry in lib.changelog:
+            click.echo(f"{entry.get('version')}  {entry.get('date')}  {entry.get('resume', '')}")
+        missing = set(release_versions(lib.root)) - {str(e.get("version")) for e in lib.changelog}
+        for version in sorted(missing):
+            click.echo(f"{version}  (publiée, sans entrée de changelog)")
+        return
+    changed = {c.name: c for c in pending_changes(lib)} if lib.release is None else {}
+    click.echo(f"Bibliothèque {lib.version}" + (" (version publiée)" if lib.release else f" — {lib.root}"))
+    for fragment in sorted(lib.fragments.values(), key=lambda f: (f.type != "commun", f.type, f.ordre, f.id)):
+        mark = f"  [{changed[fragment.id].kind}]" if fragment.id in changed else ""
+        click.echo(f"  {fragment.id:<34} {fragment.version:<8} {fragment.statut:<10} {fragment.date_effet}{mark}")
+
+
+@library.command("show")
+@click.argument("fragment_id", metavar="ID")
+@click.option("--version", "fragment_version", metavar="V", default=None,
+              help="Une version publiée du fragment (par défaut : celle du dossier de travail).")
+@library_option
+@friendly_errors
+def library_show(fragment_id: str, fragment_version: str | None, library_dir: str | None) -> None:
+    """Affiche un fragment : métadonnées et texte."""
+    from drafting.library_release import fragment_text, fragment_versions
+
+    lib = _library(library_dir)
+    label, text = fragment_text(lib.root, fragment_id, fragment_version)
+    versions = fragment_versions(lib.root, fragment_id)
+    click.echo(f"# {label} — versions publiées : {', '.join(versions) or 'aucune'}")
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@library.command("check")
+@library_option
+@click.option("--corriger", is_flag=True, help="Corrige d'abord la typographie française des fragments.")
+@friendly_errors
+def library_check(library_dir: str | None, corriger: bool) -> None:
+    """Vérifie la bibliothèque ; code de sortie 1 s'il reste une erreur."""
+    from drafting.library import default_root
+    from drafting.library_check import check_library, summary
+
+    root = Path(library_dir) if library_dir else default_root()
+    problems = check_library(root, fix_typography=corriger)
+    for problem in problems:
+        click.echo(_short(str(problem)))
+    counts = summary(problems)
+    click.echo(f"{counts['erreur']} erreur(s), {counts['avertissement']} avertissement(s).")
+    if counts["erreur"]:
+        sys.exit(1)
+
+
+@library.command("diff")
+@click.argument("fragment_id", metavar="ID")
+@click.argument("versions", nargs=-1, metavar="[V1 [V2]]")
+@library_option
+@friendly_errors
+def library_diff(fragment_id: str, versions: tuple[str, ...], library_dir: str | None) -> None:
+    """Différences d'un fragment entre deux versions (par défaut : dernière publiée et dossier de travail)."""
+    from drafting.library_release import fragment_diff
+
+    lib = _library(library_dir)
+    click.echo(fragment_diff(lib.root, fragment_id, versions), nl=False)
+
+
+@library.command("release")
+@click.option("-m", "--message", required=True, help="Résumé de la version, pour le changelog.")
+@click.option("--version", "new_version", metavar="AAAA.N.N", default=None,
+              help="Numéro de la nouvelle version (par défaut : le suivant).")
+@library_option
+@friendly_errors
+def library_release(message: str, new_version: str | None, library_dir: str | None) -> None:
+    """Publie une nouvelle version : verrou, copies immuables, changelog."""
+    from drafting.library import default_root
+    from drafting.library_release import release
+
+    root = Path(library_dir) if library_dir else default_root()
+    version, changes = release(root, message, new_version)
+    click.echo(f"Version {version} publiée ({len(changes)} modification(s)) :")
+    for change in changes:
+        click.echo(f"  {change}")
+
+
+@library.command("preview")
+@click.argument("fragment_id", metavar="ID")
+@click.argument("questionnaire", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DOSSIER")
+@library_option
+@friendly_errors
+def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, library_dir: str | None) -> None:
+    """Rend un fragment dans un document Word, sur un questionnaire, pour relecture."""
+    from drafting.preview import preview_fragment, write_preview
+    from drafting.questionnaire import load_questionnaire
+
+    lib = _library(library_dir)
+    loaded = load_questionnaire(questionnaire, lib)
+    name, data = preview_fragment(loaded.model, lib, fragment_id)
+    click.echo(f"Aperçu écrit : {write_preview(out_dir, name, data)}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,18 @@ from .model import Questionnaire
 from .plan import RETENUE, TYPE_LABELS, LotPlan, Plan
 from .decisions import reference_date
 
+PROCEDURE_LABELS = {
+    "mapa": "procédure adaptée", "appel_offres_ouvert": "appel d'offres ouvert",
+    "appel_offres_restreint": "appel d'offres restreint", "procedure_negociee": "procédure avec négociation",
+    "dialogue_competitif": "dialogue compétitif", "sans_publicite": "marché sans publicité ni mise en concurrence préalables",
+}
+THEME_ACTIONS = {
+    "metiers_en_tension": ("promotion_metiers_tension", "formation", "stage_alternance"),
+    "decouverte_metiers": ("visite_chantier", "immersion_pmsmp"),
+}
+BASE_VARIABLES = ("acheteur", "marche", "facilitateur", "parametres", "publics", "modalites", "lots", "heures_total")
+PENALTY_PARAMETERS = ("penalite_action_sociale", "penalite_engagement", "penalite_plan_de_progres",
+                      "penalite_retard_jour", "penalite_poste_mois")
 PIECES = {
     # kind: (file stem, title, numbered articles)
     "ccap": ("CCAP_clauses-sociales", "Cahier des clauses administratives particulières", True),
@@ -53,7 +65,7 @@ class Composition:
 
 
 def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int = 1) -> Composition:
-    from .render import render_fragment
+    from .render import included_ids, render_fragment
 
     base = base_context(q, library)
     used: list[Fragment] = []
@@ -67,13 +79,16 @@ def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int
             fragments = library.fragments_for(type_, kind)
             if not fragments and kind == "ccap":
                 blocks += _missing_wording(type_, lots)
+            if not fragments:
+                continue
             context = {**base, **type_context(type_, q, lots, library)}
             for fragment in fragments:
-                blocks += parse_blocks(render_fragment(fragment, context))
+                blocks += parse_blocks(render_fragment(fragment, context, library.fragments))
                 used.append(fragment)
+                used += [library.fragments[i] for i in included_ids(fragment, library.fragments) if i in library.fragments]
         if blocks:
             if numbered:
-                _number(blocks, premier_article)
+                number_blocks(blocks, premier_article)
             subtitle = f"Marché n° {q.marche.reference} — {q.marche.objet} — {q.acheteur.nom}"
             pieces.append(Piece(kind, f"{q.marche.reference}_{stem}.docx", title, subtitle, blocks))
     return Composition(pieces, used, base["parametres"]["penalite_horaire"])
@@ -89,7 +104,7 @@ def _missing_wording(type_: str, lots: list[LotPlan]) -> list[Block]:
     ]
 
 
-def _number(blocks: list[Block], first: int) -> None:
+def number_blocks(blocks: list[Block], first: int) -> None:
     article, sub = first - 1, 0
     for block in blocks:
         if isinstance(block, Heading) and block.level == 1:
@@ -124,9 +139,13 @@ def base_context(q: Questionnaire, library: Library) -> dict[str, Any]:
             "ccag": ccag, "ccag_libelle": ccag_libelles.get(ccag, "") if ccag != "aucun" else "",
             "ccag_article_insertion": articles.get(ccag, "") if ccag != "aucun" else "",
             "duree_mois": m.duree_mois, "date_notification_prevue": m.date_notification_prevue,
+            "duree_totale_mois": m.duree_totale_mois, "reconductions": m.reconductions,
+            "procedure_libelle": PROCEDURE_LABELS.get(m.procedure or "", ""),
         },
         "facilitateur": facilitateur,
-        "parametres": {"penalite_horaire": penalite, "heures_minimum": minimum},
+        "parametres": {"penalite_horaire": penalite, "heures_minimum": minimum,
+                       # a release older than a parameter renders without it (its fragments do not use it)
+                       **{name: library.param(name, when) for name in PENALTY_PARAMETERS if name in library.parameters}},
         "publics": list(library.publics),
         "modalites": list(library.modalites),
     }
@@ -151,7 +170,57 @@ def type_context(type_: str, q: Questionnaire, lots: list[LotPlan], library: Lib
             "cout_horaire": calcul.get("cout_horaire"), "penalite_horaire": calcul.get("penalite_horaire"),
         })
     total = sum(e["heures"] for e in entries if e["heures"] is not None)
-    return {"lots": entries, "heures_total": total}
+    context: dict[str, Any] = {"lots": entries, "heures_total": total}
+    extra = TYPE_EXTRAS.get(type_)
+    if extra is not None:
+        name, build = extra
+        context[name] = build(q, lots, library)
+    return context
+
+
+def action_sociale_context(q: Questionnaire, lots: list[LotPlan], library: Library) -> dict[str, Any]:
+    """Which actions, imposed or N among M: the questionnaire's word, else themes, else the catalogue."""
+    when = reference_date(q, library)
+    spec = q.clauses.action_sociale
+    ids = list(spec.actions) if spec and spec.actions else list(q.objectifs.actions_envisagees)
+    if not ids:
+        ids = [a for theme in q.objectifs.themes for a in THEME_ACTIONS.get(theme, ())]
+    if not ids:
+        ids = [a for a in library.actions if a != "parrainage"]
+    ids = list(dict.fromkeys(a for a in ids if a in library.actions))
+    mode = spec.mode if spec else "au_choix"
+    default_n = int(library.param("action_sociale_nombre_defaut", when))
+    nombre = len(ids) if mode == "imposees" else min(spec.nombre if spec and spec.nombre else default_n, len(ids))
+    realisations = (spec.realisations_par_an if spec and spec.realisations_par_an
+                    else int(library.param("action_sociale_realisations_par_an", when)))
+    return {
+        "mode": mode if len(ids) > nombre else "imposees",
+        "nombre": nombre,
+        "actions": [{"id": a, **{k: library.actions[a].get(k, "") for k in ("libelle", "description", "indicateur")}}
+                    for a in ids],
+        "realisations": realisations,
+        "parrainage": "parrainage" in ids,
+    }
+
+
+def reservation_context(q: Questionnaire, lots: list[LotPlan], library: Library) -> dict[str, Any]:
+    spec = q.clauses.marche_reserve
+    return {"article": spec.article, "tout_le_marche": spec.tout_le_marche or len(lots) == len(q.lots),
+            "ess": spec.article == "L2113-15"}
+
+
+def qualification_context(q: Questionnaire, lots: list[LotPlan], library: Library) -> dict[str, Any]:
+    spec = q.clauses.insertion_qualification
+    return {"support": spec.support or q.marche.objet, "postes": spec.postes, "etp": spec.etp,
+            "encadrants": spec.encadrants,
+            "taux_sorties_dynamiques": library.param("taux_sorties_dynamiques", reference_date(q, library))}
+
+
+TYPE_EXTRAS = {
+    "action_sociale": ("action_sociale", action_sociale_context),
+    "marche_reserve": ("reservation", reservation_context),
+    "insertion_qualification": ("qualification", qualification_context),
+}
 
 
 def piece_text(piece: Piece) -> str:

@@ -73,6 +73,7 @@ class TemplateRenderError(LibraryError):
         super().__init__(f"fragment {fragment_id}{where} : {detail}")
         self.fragment_id = fragment_id
         self.line = line
+        self.detail = detail
 
 
 class OutputError(ClausierError):

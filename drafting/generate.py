@@ -52,13 +52,25 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, premier_article
     return files, plan
 
 
+def library_record(library: Library) -> dict[str, object]:
+    """The release used; a working folder that differs from it says how, so nobody mistakes it."""
+    from .library_release import pending_changes
+
+    record: dict[str, object] = {"version": library.version}
+    if library.release is None:
+        changes = pending_changes(library)
+        if changes:
+            record["modifications_non_publiees"] = [str(c) for c in changes]
+    return record
+
+
 def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: dict[str, bytes], when) -> bytes:
     seen = {}
     for fragment in fragments:
         seen[fragment.id] = {"id": fragment.id, "version": fragment.version, "sha256": fragment.sha256}
     data = {
         "clausier": __version__,
-        "bibliotheque": {"version": library.version},
+        "bibliotheque": library_record(library),
         "questionnaire": {"fichier": Path(loaded.source).name, "sha256": loaded.sha256},
         "date_reference_parametres": when.isoformat(),
         "fragments": [seen[k] for k in sorted(seen)],

@@ -213,3 +213,23 @@ def fragment_text(root: Path, fragment_id: str, version: Optional[str]) -> tuple
         known = ", ".join(fragment_versions(root, fragment_id)) or "aucune"
         raise LibraryError(f"{fragment_id} : version {version} non publiée (versions publiées : {known})")
     return f"{fragment_id} {version}", path.read_text(encoding="utf-8")
+
+
+def fragment_diff(root: Path, fragment_id: str, versions: tuple[str, ...]) -> str:
+    """A readable unified diff: V1 to V2, V1 to the working file, or last release to the working file."""
+    import difflib
+
+    if len(versions) > 2:
+        raise LibraryError("donnez au plus deux versions : library diff ID [V1 [V2]]")
+    if not versions:
+        released = fragment_versions(root, fragment_id)
+        if not released:
+            raise LibraryError(f"{fragment_id} n'a aucune version publiée : rien à comparer")
+        versions = (released[-1],)
+    old_label, old = fragment_text(root, fragment_id, versions[0])
+    new_label, new = fragment_text(root, fragment_id, versions[1] if len(versions) == 2 else None)
+    if old == new:
+        return f"{old_label} et {new_label} sont identiques.\n"
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 fromfile=old_label, tofile=new_label, n=2)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

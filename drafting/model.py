@@ -203,6 +203,42 @@ class Sourcing(Strict):
     structures_inclusives: Optional[Annotated[int, Field(ge=0, le=100000)]] = None
 
 
+ArticleReservation = Literal["L2113-12", "L2113-13", "L2113-12_13", "L2113-13-1", "L2113-15"]
+
+
+class ClauseActionSociale(Strict):
+    """Extension: which qualitative actions, imposed or N among M."""
+
+    actions: Optional[Annotated[list[Action], Field(min_length=1, max_length=6)]] = None
+    mode: Literal["imposees", "au_choix"] = "au_choix"
+    nombre: Optional[Annotated[int, Field(ge=1, le=6)]] = None
+    realisations_par_an: Optional[Annotated[int, Field(ge=1, le=52)]] = None
+
+
+class ClauseReservation(Strict):
+    """Extension: the article the reservation rests on (the notice and the RC cite it)."""
+
+    article: ArticleReservation = "L2113-13"
+    tout_le_marche: Drapeau = False
+
+
+class ClauseQualification(Strict):
+    """Extension: figures of a market whose object is insertion (posts, FTE, supervision)."""
+
+    support: Optional[Texte] = None
+    postes: Optional[Annotated[int, Field(ge=1, le=10000)]] = None
+    etp: Optional[Annotated[float, Field(gt=0, le=10000)]] = None
+    encadrants: Optional[Annotated[int, Field(ge=1, le=1000)]] = None
+
+
+class Clauses(Strict):
+    """Extension: details of the retained clauses; every key optional, library defaults otherwise."""
+
+    action_sociale: Optional[ClauseActionSociale] = None
+    marche_reserve: ClauseReservation = ClauseReservation()
+    insertion_qualification: ClauseQualification = ClauseQualification()
+
+
 class Lot(Strict):
     numero: Annotated[int, Field(ge=1, le=9999)]
     intitule: Texte
@@ -232,4 +268,5 @@ class Questionnaire(Strict):
     parametres: Parametres = Parametres()
     considerations: Considerations = Considerations()
     justifications: Justifications = Justifications()
+    clauses: Clauses = Clauses()
     lots: Annotated[list[Lot], Field(min_length=1, max_length=500)]

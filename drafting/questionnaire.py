@@ -211,7 +211,24 @@ def validate_data(data: Any, lines: dict[Path_, int], library: Library) -> list[
     issues += _cross_checks(data, lines)
     if model is not None:
         issues += _check_dates(model, lines, library)
+        issues += _check_clauses(model, lines)
     return _sorted_unique(issues)
+
+
+def _check_clauses(model: Questionnaire, lines: dict[Path_, int]) -> list[Issue]:
+    """An N-among-M choice must leave a choice: N at most M, and no N for imposed actions."""
+    action = model.clauses.action_sociale
+    if action is None or action.nombre is None:
+        return []
+    path: Path_ = ("clauses", "action_sociale", "nombre")
+    offered = len(action.actions) if action.actions else None
+    if action.mode == "imposees":
+        return [Issue(_fmt(path), "« nombre » ne s'emploie qu'avec « mode: au_choix » : avec des actions imposées, "
+                                  "toutes sont dues ; retirez « nombre » ou choisissez « au_choix »", _line_for(path, lines))]
+    if offered is not None and action.nombre > offered:
+        return [Issue(_fmt(path), f"{action.nombre} actions demandées parmi {offered} proposées : le nombre à réaliser "
+                                  "ne peut dépasser le nombre d'actions de la liste", _line_for(path, lines))]
+    return []
 
 
 def _check_dates(model: Questionnaire, lines: dict[Path_, int], library: Library) -> list[Issue]:

@@ -65,44 +65,108 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
-_ENV = make_environment()
-_COMPILED: dict[str, jinja2.Template] = {}
+class LibraryLoader(jinja2.BaseLoader):
+    """``{% include "commun/publics" %}`` resolves to the library's own fragments only."""
+
+    def __init__(self, fragments: dict[str, Fragment]):
+        self.fragments = fragments
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        fragment = self.fragments.get(template)
+        if fragment is None:
+            raise jinja2.TemplateNotFound(template)
+        return fragment.body, _filename(fragment), lambda: True
 
 
-def compile_fragment(fragment: Fragment) -> jinja2.Template:
-    """Compiled once per content hash: batch runs reuse the same templates."""
-    template = _COMPILED.get(fragment.sha256)
-    if template is None:
-        try:
-            template = _ENV.from_string(fragment.body)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateRenderError(fragment.id, _file_line(fragment, exc.lineno), f"syntaxe Jinja : {exc.message}") from None
-        _COMPILED[fragment.sha256] = template
-    return template
+def _filename(fragment: Fragment) -> str:
+    return f"<fragment {fragment.id}>"
 
 
-def render_fragment(fragment: Fragment, context: dict[str, Any]) -> str:
-    template = compile_fragment(fragment)
+_ENVIRONMENTS: dict[tuple[str, ...], ImmutableSandboxedEnvironment] = {}
+
+
+def environment_for(fragments: dict[str, Fragment]) -> ImmutableSandboxedEnvironment:
+    """One environment per set of fragment texts: batch runs reuse compiled templates."""
+    key = tuple(sorted(f"{f.id}:{f.sha256}" for f in fragments.values()))
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        env = make_environment()
+        env.loader = LibraryLoader(dict(fragments))
+        _ENVIRONMENTS[key] = env
+    return env
+
+
+def compile_fragment(fragment: Fragment, fragments: Optional[dict[str, Fragment]] = None) -> jinja2.Template:
+    env = environment_for(fragments if fragments is not None else {fragment.id: fragment})
+    try:
+        return env.get_template(fragment.id)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateRenderError(_owner(exc.filename, fragment, fragments).id,
+                                  _file_line(_owner(exc.filename, fragment, fragments), exc.lineno),
+                                  f"syntaxe Jinja : {exc.message}") from None
+
+
+def render_fragment(fragment: Fragment, context: dict[str, Any], fragments: Optional[dict[str, Fragment]] = None) -> str:
+    """Render one fragment; ``fragments`` (the library's) is where its includes are found."""
+    template = compile_fragment(fragment, fragments)
     try:
         return template.render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateRenderError(fragment.id, _error_line(fragment, fragments)[1],
+                                  f"fragment inclus « {exc.name} » absent de la bibliothèque") from None
+    except jinja2.TemplateSyntaxError as exc:
+        owner = _owner(exc.filename, fragment, fragments)
+        raise TemplateRenderError(owner.id, _file_line(owner, exc.lineno), f"syntaxe Jinja : {exc.message}") from None
     except jinja2.UndefinedError as exc:
-        raise TemplateRenderError(fragment.id, _error_line(fragment), f"variable indéfinie ({exc.message})") from None
+        owner, line = _error_line(fragment, fragments)
+        raise TemplateRenderError(owner.id, line, f"variable indéfinie ({exc.message})") from None
     except SecurityError as exc:
-        raise TemplateRenderError(fragment.id, _error_line(fragment), f"accès interdit par le bac à sable ({exc})") from None
-    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-        raise TemplateRenderError(fragment.id, _error_line(fragment), f"erreur de rendu ({exc})") from None
+        owner, line = _error_line(fragment, fragments)
+        raise TemplateRenderError(owner.id, line, f"accès interdit par le bac à sable ({exc})") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, RecursionError) as exc:
+        owner, line = _error_line(fragment, fragments)
+        raise TemplateRenderError(owner.id, line, f"erreur de rendu ({exc})") from None
+
+
+def _owner(filename: Optional[str], fragment: Fragment, fragments: Optional[dict[str, Fragment]]) -> Fragment:
+    for candidate in (fragments or {}).values():
+        if filename == _filename(candidate):
+            return candidate
+    return fragment
 
 
 def _file_line(fragment: Fragment, body_line: Optional[int]) -> Optional[int]:
     return fragment.body_first_line + body_line - 1 if body_line else None
 
 
-def _error_line(fragment: Fragment) -> Optional[int]:
-    """Jinja rewrites tracebacks so template frames carry the template's lines."""
+def _error_line(fragment: Fragment, fragments: Optional[dict[str, Fragment]]) -> tuple[Fragment, Optional[int]]:
+    """Jinja rewrites tracebacks so template frames carry the template's file name and line."""
     tb = sys.exc_info()[2]
-    line = None
+    owner, line = fragment, None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith("<fragment "):
+            owner, line = _owner(name, fragment, fragments), tb.tb_lineno
         tb = tb.tb_next
-    return _file_line(fragment, line)
+    return owner, _file_line(owner, line)
+
+
+def included_ids(fragment: Fragment, fragments: dict[str, Fragment]) -> list[str]:
+    """Fragments pulled in by ``{% include %}``, transitively, in first-use order."""
+    from jinja2 import meta
+
+    env = environment_for(fragments)
+    seen: list[str] = []
+    pending = [fragment]
+    while pending:
+        current = pending.pop(0)
+        try:
+            names = meta.find_referenced_templates(env.parse(current.body))
+        except jinja2.TemplateSyntaxError:
+            continue
+        for name in names:
+            if name and name not in seen and name != fragment.id:
+                seen.append(name)
+                if name in fragments:
+                    pending.append(fragments[name])
+    return seen

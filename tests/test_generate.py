@@ -11,7 +11,10 @@ import docx
 import openpyxl
 import pytest
 
+from click.testing import CliRunner
+
 from cli import main
+from drafting.library import load_library
 from tests.conftest import EXAMPLES, questionnaire
 
 REF = "2026-TRV-014"
@@ -103,14 +106,27 @@ def test_grid_sheets_validations_formulas_protection(school):
         str(c.value) for row in wb["Mode d'emploi"].iter_rows() for c in row)
 
 
+def runner_plan_json(path: Path) -> str:
+    result = CliRunner().invoke(main, ["plan", str(path), "--format", "json"])
+    assert result.exit_code == 0
+    return result.output
+
+
 def test_manifest_records_versions_fragments_and_hashes(school):
     manifest = json.loads((school / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["bibliotheque"]["version"] == "2026.1.0"
+    library = load_library()
+    assert manifest["bibliotheque"] == {"version": library.version}
     source = (EXAMPLES / "example-ecole.yaml").read_bytes()
     assert manifest["questionnaire"]["sha256"] == hashlib.sha256(source).hexdigest()
-    assert {f["id"] for f in manifest["fragments"]} == {"insertion/ccap", "insertion/rc", "insertion/ae"}
+    plan = json.loads(runner_plan_json(EXAMPLES / "example-ecole.yaml"))
+    retained = {c["type"] for lot in plan["lots"] for c in lot["considerations"] if c["statut"] == "retenue"}
+    expected = {f"{t}/{p}" for t in retained for p in ("ccap", "rc", "ae")}
+    expected |= {"commun/facilitateur", "commun/publics", "commun/procedure_contradictoire"}
+    assert {f["id"] for f in manifest["fragments"]} == expected
     for entry in manifest["fragments"]:
-        assert len(entry["sha256"]) == 64
+        fragment = library.fragments[entry["id"]]
+        assert (entry["version"], entry["sha256"]) == (fragment.version, fragment.sha256)
+        assert hashlib.sha256(Path(fragment.path).read_bytes()).hexdigest() == entry["sha256"]
     listed = {f["nom"]: f["sha256"] for f in manifest["fichiers"]}
     assert set(listed) == {p.name for p in school.iterdir()} - {"manifest.json"}
     for name, digest in listed.items():

@@ -1,0 +1,48 @@
+"""``library preview``: one fragment rendered into Word, the way a buyer will see it.
+
+Facilitators review wording in Word, not in Jinja; the fragment's type is
+imposed on every lot of the questionnaire so any questionnaire can serve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .compose import Piece, base_context, number_blocks, type_context
+from .decisions import build_plan
+from .docx_writer import build_docx
+from .errors import LibraryError, OutputError
+from .library import CONSIDERATION_TYPES, Library
+from .library_check import force_type
+from .markup import parse_blocks
+from .model import Questionnaire
+from .render import render_fragment
+
+
+def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tuple[str, bytes]:
+    fragment = library.fragment(fragment_id)
+    types = [fragment.type] if fragment.type in CONSIDERATION_TYPES else ["insertion"]
+    q = force_type(q, types[0])
+    plan = build_plan(q, library)
+    lots = plan.lots_with(types[0])
+    if not lots:
+        raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {types[0]} : choisissez un autre questionnaire")
+    context = {**base_context(q, library), **type_context(types[0], q, lots, library)}
+    blocks = parse_blocks(render_fragment(fragment, context, library.fragments))
+    number_blocks(blocks, 1)
+    title = f"Aperçu du fragment {fragment.id}, version {fragment.version} ({fragment.statut})"
+    piece = Piece("apercu", "", title, f"Bibliothèque {library.version} — questionnaire {q.marche.reference}", blocks)
+    name = f"apercu_{fragment.id.replace('/', '_')}_{fragment.version}.docx"
+    return name, build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, library.date)
+
+
+def write_preview(out_dir: Path, name: str, data: bytes) -> Path:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / name
+        tmp = out_dir / f".{name}.tmp"
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        raise OutputError(f"écriture impossible dans {out_dir} ({exc.strerror})") from None
+    return target
