@@ -88,18 +88,23 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
               metavar="DOSSIER", help="Dossier de sortie ; le marché est écrit dans DOSSIER/<référence>/.")
 @click.option("--premier-article", default=1, show_default=True, type=click.IntRange(1, 999),
               help="Numéro du premier article social, pour s'insérer dans le CCAP de l'acheteur.")
+@click.option("--ccap-modele", "ccap_modele", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="CCAP.docx", help="CCAP de l'acheteur contenant un paragraphe « [[CLAUSES SOCIALES]] » : "
+                                        "les articles sociaux y sont insérés (<référence>_CCAP.docx).")
+@click.option("--pdf", is_flag=True, help="Écrit aussi une copie PDF de chaque pièce Word (LibreOffice requis).")
 @library_option
 @version_option
 @friendly_errors
-def generate(questionnaire: Path, out_dir: Path, premier_article: int, library_dir: str | None,
-             library_version: str | None) -> None:
+def generate(questionnaire: Path, out_dir: Path, premier_article: int, ccap_modele: Path | None, pdf: bool,
+             library_dir: str | None, library_version: str | None) -> None:
     """Écrit les pièces Word, la grille de suivi Excel et le manifeste du marché."""
-    from drafting.generate import render_market, write_market
+    from drafting.generate import Options, render_market, write_market
     from drafting.questionnaire import load_questionnaire
 
     library = _library(library_dir, library_version)
     loaded = load_questionnaire(questionnaire, library)
-    files, result = render_market(loaded, library, premier_article)
+    model = (str(ccap_modele), ccap_modele.read_bytes()) if ccap_modele else None
+    files, result = render_market(loaded, library, Options(premier_article, model, pdf))
     target = write_market(out_dir, loaded.model.marche.reference, files)
     click.echo(f"Marché {result.reference} : {len(files)} fichiers écrits dans {target}")
     for name in sorted(files):

@@ -25,7 +25,10 @@ THEME_ACTIONS = {
     "metiers_en_tension": ("promotion_metiers_tension", "formation", "stage_alternance"),
     "decouverte_metiers": ("visite_chantier", "immersion_pmsmp"),
 }
-BASE_VARIABLES = ("acheteur", "marche", "facilitateur", "parametres", "publics", "modalites", "lots", "heures_total")
+BASE_VARIABLES = ("acheteur", "marche", "facilitateur", "parametres", "publics", "modalites", "lots", "heures_total",
+                  "types_retenus", "clause", "commun")
+# Shared blocks given in full once per piece; later articles refer to the first (``commun`` in the context).
+SHARED_BLOCKS = ("commun/facilitateur", "commun/publics", "commun/derogation_ccag")
 PENALTY_PARAMETERS = ("penalite_action_sociale", "penalite_engagement", "penalite_plan_de_progres",
                       "penalite_retard_jour", "penalite_poste_mois")
 PIECES = {
@@ -55,6 +58,7 @@ class Piece:
     title: str
     subtitle: str
     blocks: list[Block]
+    toc: bool = False  # standalone pieces of several articles open on a table of contents
 
 
 @dataclass
@@ -68,10 +72,12 @@ def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int
     from .render import included_ids, render_fragment
 
     base = base_context(q, library)
+    base["types_retenus"] = [t for t in CONSIDERATION_TYPES if plan.lots_with(t)]
     used: list[Fragment] = []
     pieces = []
     for kind, (stem, title, numbered) in PIECES.items():
         blocks: list[Block] = []
+        shared: dict[str, int] = {}  # shared block -> article of this piece that first gave it
         for type_ in CONSIDERATION_TYPES:
             lots = plan.lots_with(type_)
             if not lots:
@@ -83,15 +89,48 @@ def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int
                 continue
             context = {**base, **type_context(type_, q, lots, library)}
             for fragment in fragments:
+                article = premier_article + sum(1 for b in blocks if isinstance(b, Heading) and b.level == 1)
+                includes = [i for i in included_ids(fragment, library.fragments) if i in library.fragments]
+                context["clause"] = {"type": type_, "article": article}
+                context["commun"] = {name.split("/", 1)[1]: shared.get(name) for name in SHARED_BLOCKS}
                 blocks += parse_blocks(render_fragment(fragment, context, library.fragments))
                 used.append(fragment)
-                used += [library.fragments[i] for i in included_ids(fragment, library.fragments) if i in library.fragments]
+                used += [library.fragments[i] for i in includes]
+                for name in includes:
+                    shared.setdefault(name, article)
         if blocks:
             if numbered:
                 number_blocks(blocks, premier_article)
-            subtitle = f"Marché n° {q.marche.reference} — {q.marche.objet} — {q.acheteur.nom}"
-            pieces.append(Piece(kind, f"{q.marche.reference}_{stem}.docx", title, subtitle, blocks))
+            articles = sum(1 for b in blocks if isinstance(b, Heading) and b.level == 1)
+            pieces.append(Piece(kind, f"{q.marche.reference}_{stem}.docx", title, subtitle(q), blocks,
+                                toc=numbered and (kind == "ccap" or articles > 1)))
+    pieces += _annexes(q, base, library, used)
     return Composition(pieces, used, base["parametres"]["penalite_horaire"])
+
+
+def subtitle(q: Questionnaire) -> str:
+    return f"Marché n° {q.marche.reference} — {q.marche.objet} — {q.acheteur.nom}"
+
+
+def _annexes(q: Questionnaire, base: dict[str, Any], library: Library, used: list[Fragment]) -> list[Piece]:
+    """Information sheets handed to candidates: one document per annex fragment whose types are retained."""
+    from .render import render_fragment
+
+    retained = set(base["types_retenus"])
+    pieces = []
+    annexes = sorted((f for f in library.fragments.values() if f.piece == "annexe" and f.statut == "publie"),
+                     key=lambda f: (f.ordre, f.id))
+    for fragment in annexes:
+        if fragment.pour_types and not retained & set(fragment.pour_types):
+            continue
+        context = {**base, "lots": [], "heures_total": 0, "clause": {"type": "commun", "article": 0},
+                   "commun": {name.split("/", 1)[1]: None for name in SHARED_BLOCKS}}
+        blocks = parse_blocks(render_fragment(fragment, context, library.fragments))
+        stem = fragment.fichier or fragment.id.replace("/", "_")
+        pieces.append(Piece("annexe", f"{q.marche.reference}_{stem}.docx", fragment.titre or "Annexe",
+                            subtitle(q), blocks))
+        used.append(fragment)
+    return pieces
 
 
 def _missing_wording(type_: str, lots: list[LotPlan]) -> list[Block]:
@@ -168,6 +207,7 @@ def type_context(type_: str, q: Questionnaire, lots: list[LotPlan], library: Lib
             "montant_minimum_ht": lot.montant_minimum_ht, "montant_maximum_ht": lot.montant_maximum_ht,
             "part_main_oeuvre": calcul.get("part_main_oeuvre"), "taux_insertion": calcul.get("taux_insertion"),
             "cout_horaire": calcul.get("cout_horaire"), "penalite_horaire": calcul.get("penalite_horaire"),
+            **_lot_qualification(q, lot),
         })
     total = sum(e["heures"] for e in entries if e["heures"] is not None)
     context: dict[str, Any] = {"lots": entries, "heures_total": total}
@@ -209,10 +249,25 @@ def reservation_context(q: Questionnaire, lots: list[LotPlan], library: Library)
             "ess": spec.article == "L2113-15"}
 
 
+def _lot_qualification(q: Questionnaire, lot: Any) -> dict[str, Any]:
+    """A lot's posts, FTE, supervisors: its own figures, else the market's when it is the only lot."""
+    market = q.clauses.insertion_qualification
+    single = len(q.lots) == 1
+    return {name: getattr(lot.qualification, name) if getattr(lot.qualification, name) is not None
+            else (getattr(market, name) if single else None) for name in ("postes", "etp", "encadrants")}
+
+
 def qualification_context(q: Questionnaire, lots: list[LotPlan], library: Library) -> dict[str, Any]:
+    """Market totals: as given, else the sum of the lots' figures when every lot gives one."""
     spec = q.clauses.insertion_qualification
-    return {"support": spec.support or q.marche.objet, "postes": spec.postes, "etp": spec.etp,
-            "encadrants": spec.encadrants,
+    by_number = {lot.numero: lot for lot in q.lots}
+    figures = [_lot_qualification(q, by_number[lot.numero]) for lot in lots]
+    totals = {}
+    for name in ("postes", "etp", "encadrants"):
+        values = [f[name] for f in figures]
+        given = getattr(spec, name)
+        totals[name] = given if given is not None else (sum(values) if values and None not in values else None)
+    return {"support": spec.support or q.marche.objet, **totals,
             "taux_sorties_dynamiques": library.param("taux_sorties_dynamiques", reference_date(q, library))}
 
 

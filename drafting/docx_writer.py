@@ -72,28 +72,77 @@ def _heading(block: Heading) -> str:
     return _paragraph(runs, f"Heading{block.level}")
 
 
+def column_widths(rows: list[list[list[Run]]], columns: int, total: int = TEXT_WIDTH) -> list[int]:
+    """Widths in proportion to each column's longest word-wrapped content, within bounds.
+
+    A lot number needs a narrow column and a title a wide one; equal widths waste a
+    third of the page and wrap amounts across lines.
+    """
+    weights = []
+    for col in range(columns):
+        texts = [plain_text(row[col]) if col < len(row) else "" for row in rows]
+        longest = max((len(t) for t in texts), default=1)
+        longest_word = max((len(w) for t in texts for w in t.split()), default=1)
+        weights.append(max(min(longest, 45), longest_word, 4))
+    scale = total / sum(weights)
+    widths = [int(w * scale) for w in weights]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def plain_text(runs: list[Run]) -> str:
+    return "".join(r.text for r in runs)
+
+
 def _table(block: Table) -> str:
     columns = max(len(row) for row in block.rows)
-    width = TEXT_WIDTH // columns
-    grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in range(columns))
+    widths = column_widths(block.rows, columns)
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     rows = []
     for index, row in enumerate(block.rows):
         header = index == 0
+        total_row = not header and index == len(block.rows) - 1 and plain_text(row[0]).strip().lower().startswith("total")
         cells = []
-        for cell in row + [[]] * (columns - len(row)):
-            runs = [Run(r.text, True, r.placeholder) for r in cell] if header else cell
-            shading = '<w:shd w:val="clear" w:color="auto" w:fill="D9E2F3"/>' if header else ""
+        for width, cell in zip(widths, row + [[]] * (columns - len(row))):
+            runs = [Run(r.text, True, r.placeholder) for r in cell] if header or total_row else cell
+            shading = ('<w:shd w:val="clear" w:color="auto" w:fill="D9E2F3"/>' if header else
+                       '<w:shd w:val="clear" w:color="auto" w:fill="F2F2F2"/>' if total_row else "")
             cells.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shading}</w:tcPr>'
                          f'{_paragraph(runs, "TableText")}</w:tc>')
         trpr = "<w:trPr><w:tblHeader/></w:trPr>" if header else "<w:trPr><w:cantSplit/></w:trPr>"
         rows.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
-    return (f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{width * columns}" w:type="dxa"/>'
+    return (f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+            '<w:tblLayout w:type="fixed"/>'
             f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
             f'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{"".join(rows)}</w:tbl>'
             '<w:p><w:pPr><w:spacing w:after="0"/></w:pPr></w:p>')
 
 
-def _block(block: Block) -> str:
+def _toc(blocks: list[Block]) -> str:
+    """A TOC field whose cached entries are already the headings: right without an update.
+
+    Word refreshes it (page numbers) on opening, as settings.xml asks; LibreOffice and
+    a PDF show the cached entries, so the table is never empty or stale.
+    """
+    entries = []
+    for block in blocks:
+        if isinstance(block, Heading) and block.level <= 2:
+            text = f"{block.number} {plain_text(block.runs)}".strip()
+            entries.append(_paragraph([Run(text)], f"TOC{block.level}"))
+    if not entries:
+        return ""
+    begin = ('<w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
+             '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-2" \\h \\z \\u </w:instrText></w:r>'
+             '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
+    first = entries[0].replace("</w:pPr>", "</w:pPr>" + begin, 1)
+    end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    last_index = len(entries) - 1
+    entries[0] = first
+    entries[last_index] = entries[last_index][:-len("</w:p>")] + end + "</w:p>"
+    return _paragraph([Run("Sommaire")], "TOCHeading") + "".join(entries)
+
+
+def block_xml(block: Block) -> str:
     if isinstance(block, Heading):
         return _heading(block)
     if isinstance(block, BulletItem):
@@ -103,16 +152,19 @@ def _block(block: Block) -> str:
     return _paragraph(block.runs)
 
 
-def document_xml(piece: Piece, note: str) -> str:
+def document_xml(piece: Piece, note: str, toc: bool = False) -> str:
     body = [_paragraph([Run(piece.title)], "Title"), _paragraph([Run(piece.subtitle)], "Subtitle")]
-    body += [_block(b) for b in piece.blocks]
+    if toc:
+        body.append(_toc(piece.blocks))
+    body += [block_xml(b) for b in piece.blocks]
     body.append(_paragraph([Run(note)], "Footer", '<w:spacing w:before="480"/>'))
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="{W_NS}" '
             f'xmlns:r="{R_NS}"><w:body>{"".join(body)}{SECTION}</w:body></w:document>')
 
 
-def build_docx(piece: Piece, acheteur: str, reference: str, library_version: str, stamp: dt.date) -> bytes:
-    """All parts of one piece, zipped deterministically."""
+def build_docx(piece: Piece, acheteur: str, reference: str, library_version: str, stamp: dt.date,
+               toc: bool = False) -> bytes:
+    """All parts of one piece, zipped deterministically; ``toc`` adds a table of contents."""
     note = f"Document établi avec clausier, bibliothèque de clauses {library_version}."
     core = CORE.format(title=xml_text(f"{piece.title} — {reference}"), subject=xml_text(piece.subtitle),
                        description=xml_text(note), stamp=f"{stamp.isoformat()}T00:00:00Z")
@@ -122,7 +174,7 @@ def build_docx(piece: Piece, acheteur: str, reference: str, library_version: str
         ("_rels/.rels", ROOT_RELS.encode()),
         ("docProps/core.xml", core.encode()),
         ("docProps/app.xml", APP.encode()),
-        ("word/document.xml", document_xml(piece, note).encode("utf-8")),
+        ("word/document.xml", document_xml(piece, note, toc).encode("utf-8")),
         ("word/_rels/document.xml.rels", DOCUMENT_RELS.encode()),
         ("word/header1.xml", header.encode("utf-8")),
         ("word/footer1.xml", FOOTER.format(w=W_NS).encode()),

@@ -7,7 +7,7 @@ no-break space, so Word never breaks "1 500 000,00 €" across two lines.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Union
 
@@ -55,6 +55,33 @@ def date_fr(value: dt.date) -> str:
     if value.day == 1:
         return "1er" + NBSP + format_date(value, "MMMM y", locale=LOCALE)
     return format_date(value, "d MMMM y", locale=LOCALE).replace(" ", NBSP, 1)
+
+
+def en_lettres(value: Number) -> str:
+    """A whole number in French words (rectifications of 1990 not applied: « cent vingt-trois »)."""
+    from num2words import num2words
+
+    return num2words(int(Decimal(str(value)).to_integral_value(ROUND_HALF_UP)), lang="fr")
+
+
+def euros_lettres(value: Number) -> str:
+    """An amount in words as a commitment form writes it: « un million d’euros », « … et cinquante centimes ».
+
+    num2words' own currency mode misreads integers as cents, so euros and cents are spelt apart.
+    """
+    cents_total = int((Decimal(str(value)) * 100).to_integral_value(ROUND_HALF_UP))
+    units, cents = divmod(cents_total, 100)
+    parts = []
+    if units or not cents:
+        words = en_lettres(units)
+        if words.endswith(("million", "millions", "milliard", "milliards")):
+            unit = "d’euros"
+        else:
+            unit = "euro" if units in (0, 1) else "euros"
+        parts.append(f"{words} {unit}")
+    if cents:
+        parts.append(f"{en_lettres(cents)} centime{'s' if cents > 1 else ''}")
+    return " et ".join(parts)
 
 
 def mois(value: int) -> str:

@@ -14,9 +14,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from . import __version__
-from .compose import compose
+from .compose import Composition, compose
 from .decisions import build_plan, reference_date
 from .docx_writer import build_docx
 from .errors import OutputError
@@ -30,15 +31,30 @@ from .xlsx_writer import GridInfo, build_xlsx
 MANIFEST = "manifest.json"
 
 
-def render_market(loaded: LoadedQuestionnaire, library: Library, premier_article: int = 1) -> tuple[dict[str, bytes], Plan]:
+@dataclass(frozen=True)
+class Options:
+    """What the buyer asked beyond the standard pieces."""
+
+    premier_article: int = 1
+    ccap_modele: Optional[tuple[str, bytes]] = None  # (file name, bytes) of the buyer's own CCAP
+    pdf: bool = False
+
+
+def render_market(loaded: LoadedQuestionnaire, library: Library, options: Options = Options()) -> tuple[dict[str, bytes], Plan]:
     """Every output file of one market, as bytes, including the manifest."""
+    from .pdf import convert, require_soffice
+
+    soffice = require_soffice() if options.pdf else None  # before any work: say it first, write nothing
     q = loaded.model
     plan = build_plan(q, library)
-    composition = compose(q, plan, library, premier_article)
+    composition = compose(q, plan, library, options.premier_article)
     stamp = library.date
     files: dict[str, bytes] = {}
     for piece in [*composition.pieces, build_note(q, plan, library)]:
-        files[piece.filename] = build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, stamp)
+        files[piece.filename] = build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, stamp,
+                                           toc=piece.toc)
+    if options.ccap_modele is not None:
+        files.update(_into_buyer_ccap(q.marche.reference, composition, options.ccap_modele))
     info = GridInfo(
         reference=q.marche.reference, objet=q.marche.objet, acheteur=q.acheteur.nom,
         facilitateur=(f"{q.facilitateur.structure}" + (f" — {q.facilitateur.contact}" if q.facilitateur.contact else "")
@@ -46,10 +62,24 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, premier_article
         else "à compléter (aucun facilitateur indiqué dans le questionnaire)",
         penalite_horaire=composition.penalite_horaire,
         duree=mois(q.marche.duree_totale_mois) if q.marche.duree_totale_mois else "voir CCAP",
+        actions=tuple(str(a.get("libelle", key)) for key, a in library.actions.items()),
     )
     files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
-    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library))
+    if soffice is not None:
+        files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
+    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library),
+                               options.ccap_modele)
     return files, plan
+
+
+def _into_buyer_ccap(reference: str, composition: Composition, model: tuple[str, bytes]) -> dict[str, bytes]:
+    from .ccap_model import ModelError, insert_articles
+
+    name, data = model
+    ccap = next((p for p in composition.pieces if p.kind == "ccap"), None)
+    if ccap is None:
+        raise ModelError(name, "aucune clause sociale n'est retenue : il n'y a pas d'article à insérer")
+    return {f"{reference}_CCAP.docx": insert_articles(data, name, ccap)}
 
 
 def library_record(library: Library) -> dict[str, object]:
@@ -64,7 +94,8 @@ def library_record(library: Library) -> dict[str, object]:
     return record
 
 
-def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: dict[str, bytes], when) -> bytes:
+def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: dict[str, bytes], when,
+             ccap_modele: Optional[tuple[str, bytes]] = None) -> bytes:
     seen = {}
     for fragment in fragments:
         seen[fragment.id] = {"id": fragment.id, "version": fragment.version, "sha256": fragment.sha256}
@@ -72,6 +103,8 @@ def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: di
         "clausier": __version__,
         "bibliotheque": library_record(library),
         "questionnaire": {"fichier": Path(loaded.source).name, "sha256": loaded.sha256},
+        **({"ccap_modele": {"fichier": Path(ccap_modele[0]).name, "sha256": hashlib.sha256(ccap_modele[1]).hexdigest()}}
+           if ccap_modele else {}),
         "date_reference_parametres": when.isoformat(),
         "fragments": [seen[k] for k in sorted(seen)],
         "fichiers": [{"nom": name, "octets": len(data), "sha256": hashlib.sha256(data).hexdigest()}

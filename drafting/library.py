@@ -99,6 +99,9 @@ class Fragment:
     body_first_line: int
     sha256: str
     path: str
+    titre: str = ""  # annexes: the document's title
+    fichier: str = ""  # annexes: file name stem, after the market reference
+    pour_types: tuple[str, ...] = ()  # annexes: written when one of these types is retained
 
 
 @dataclass(frozen=True)
@@ -395,4 +398,7 @@ def parse_fragment_bytes(raw: bytes, path: str, root: Path) -> Fragment:
         body_first_line=text[:end + 5].count("\n") + 1,
         sha256=hashlib.sha256(raw).hexdigest(),
         path=str(path),
+        titre=str(meta.get("titre", "")),
+        fichier=str(meta.get("fichier", "")),
+        pour_types=tuple(meta.get("pour_types") or ()),
     )

@@ -222,13 +222,18 @@ class ClauseReservation(Strict):
     tout_le_marche: Drapeau = False
 
 
-class ClauseQualification(Strict):
-    """Extension: figures of a market whose object is insertion (posts, FTE, supervision)."""
+class QualificationLot(Strict):
+    """Extension: posts, FTE and supervisors of one lot of an insertion market."""
 
-    support: Optional[Texte] = None
     postes: Optional[Annotated[int, Field(ge=1, le=10000)]] = None
     etp: Optional[Annotated[float, Field(gt=0, le=10000)]] = None
     encadrants: Optional[Annotated[int, Field(ge=1, le=1000)]] = None
+
+
+class ClauseQualification(QualificationLot):
+    """Extension: figures of a market whose object is insertion; totals when given here."""
+
+    support: Optional[Texte] = None
 
 
 class Clauses(Strict):
@@ -250,6 +255,7 @@ class Lot(Strict):
     sourcing: Sourcing = Sourcing()
     parametres: Parametres = Parametres()
     considerations: Considerations = Considerations()
+    qualification: QualificationLot = QualificationLot()  # extension: insertion_qualification figures of this lot
 
     def choix(self, type_: str, marche: Considerations) -> str:
         """The buyer's word on one type: the lot's wins over the market's."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import formatting as fr
-from .compose import FORME_LABELS, NATURE_LABELS, Piece
+from .compose import FORME_LABELS, NATURE_LABELS, Piece, subtitle
 from .library import Library
 from .markup import Block, BulletItem, Heading, Paragraph, Run, Table
 from .model import Questionnaire
@@ -43,9 +43,8 @@ def build_note(q: Questionnaire, plan: Plan, library: Library) -> Piece:
     blocks += _warnings(q, plan)
     blocks += _legal_bases(plan, library)
     blocks += _open_data(plan)
-    subtitle = f"Marché n° {q.marche.reference} — {q.marche.objet} — {q.acheteur.nom}"
     return Piece("note", f"{q.marche.reference}_note-de-synthese.docx", "Note de synthèse — clauses sociales",
-                 subtitle, blocks)
+                 subtitle(q), blocks, toc=True)
 
 
 def _market(q: Questionnaire, plan: Plan) -> list[Block]:

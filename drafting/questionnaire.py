@@ -54,10 +54,10 @@ def load_questionnaire(path: Path, library: Library) -> LoadedQuestionnaire:
 def parse_questionnaire(raw: bytes, source: str, library: Library) -> LoadedQuestionnaire:
     digest = hashlib.sha256(raw).hexdigest()
     data, lines = _decode(raw, source)
-    issues = validate_data(data, lines, library)
-    if issues:
+    model, issues = validate_data(data, lines, library)
+    if issues or model is None:
         raise QuestionnaireError(source, issues)
-    return LoadedQuestionnaire(Questionnaire.model_validate(data), source, digest)  # valid: cannot raise
+    return LoadedQuestionnaire(model, source, digest)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -191,16 +191,16 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int],
 
 # --------------------------------------------------------------------------- validation
 
-def validate_data(data: Any, lines: dict[Path_, int], library: Library) -> list[Issue]:
-    """All issues of a decoded file: model errors, sectors, cross-field rules."""
+def validate_data(data: Any, lines: dict[Path_, int], library: Library) -> tuple[Optional[Questionnaire], list[Issue]]:
+    """The model and all issues of a decoded file: model errors, sectors, cross-field rules."""
     if not isinstance(data, dict):
-        return [Issue("", "le questionnaire doit être un dictionnaire de clés (version, acheteur, marche, lots…)", 1)]
+        return None, [Issue("", "le questionnaire doit être un dictionnaire de clés (version, acheteur, marche, lots…)", 1)]
     version = data.get("version")
     if version is None:
-        return [Issue("version", f"clé obligatoire absente : ajoutez « version: {QUESTIONNAIRE_VERSION} » en tête du fichier", 1)]
+        return None, [Issue("version", f"clé obligatoire absente : ajoutez « version: {QUESTIONNAIRE_VERSION} » en tête du fichier", 1)]
     if version != QUESTIONNAIRE_VERSION or isinstance(version, bool):
-        return [Issue("version", f"version « {version} » non prise en charge : cette version de clausier lit "
-                                 f"les questionnaires de version {QUESTIONNAIRE_VERSION}", lines.get(("version",)))]
+        return None, [Issue("version", f"version « {version} » non prise en charge : cette version de clausier lit "
+                                       f"les questionnaires de version {QUESTIONNAIRE_VERSION}", lines.get(("version",)))]
     issues: list[Issue] = []
     model = None
     try:
@@ -209,25 +209,42 @@ def validate_data(data: Any, lines: dict[Path_, int], library: Library) -> list[
         issues += [_translate(err, lines) for err in exc.errors(include_url=False)]
     issues += _check_sectors(data, lines, library)
     issues += _cross_checks(data, lines)
+    issues += _check_clauses(data, lines)
     if model is not None:
         issues += _check_dates(model, lines, library)
-        issues += _check_clauses(model, lines)
-    return _sorted_unique(issues)
+    return model, _sorted_unique(issues)
 
 
-def _check_clauses(model: Questionnaire, lines: dict[Path_, int]) -> list[Issue]:
-    """An N-among-M choice must leave a choice: N at most M, and no N for imposed actions."""
-    action = model.clauses.action_sociale
-    if action is None or action.nombre is None:
-        return []
+def _check_clauses(data: dict[str, Any], lines: dict[Path_, int]) -> list[Issue]:
+    """An N-among-M choice must leave a choice: N at most M, and no N for imposed actions.
+
+    Checked on the raw data, like the other cross-field rules, so it joins every other error.
+    """
+    clauses = data.get("clauses")
+    issues = _check_reservation(data, clauses, lines)
+    action = clauses.get("action_sociale") if isinstance(clauses, dict) else None
+    if not isinstance(action, dict) or not isinstance(action.get("nombre"), int):
+        return issues
     path: Path_ = ("clauses", "action_sociale", "nombre")
-    offered = len(action.actions) if action.actions else None
-    if action.mode == "imposees":
-        return [Issue(_fmt(path), "« nombre » ne s'emploie qu'avec « mode: au_choix » : avec des actions imposées, "
+    nombre, actions = action["nombre"], action.get("actions")
+    if action.get("mode") == "imposees":
+        return issues + [Issue(_fmt(path), "« nombre » ne s'emploie qu'avec « mode: au_choix » : avec des actions imposées, "
                                   "toutes sont dues ; retirez « nombre » ou choisissez « au_choix »", _line_for(path, lines))]
-    if offered is not None and action.nombre > offered:
-        return [Issue(_fmt(path), f"{action.nombre} actions demandées parmi {offered} proposées : le nombre à réaliser "
+    if isinstance(actions, list) and actions and nombre > len(actions):
+        return issues + [Issue(_fmt(path), f"{nombre} actions demandées parmi {len(actions)} proposées : le nombre à réaliser "
                                   "ne peut dépasser le nombre d'actions de la liste", _line_for(path, lines))]
+    return issues
+
+
+def _check_reservation(data: dict[str, Any], clauses: Any, lines: dict[Path_, int]) -> list[Issue]:
+    """The ESS reservation (L2113-15) only exists for services: refuse it elsewhere, before drafting."""
+    reserve = clauses.get("marche_reserve") if isinstance(clauses, dict) else None
+    marche = data.get("marche") if isinstance(data.get("marche"), dict) else {}
+    if isinstance(reserve, dict) and reserve.get("article") == "L2113-15" and marche.get("nature") != "services":
+        path: Path_ = ("clauses", "marche_reserve", "article")
+        return [Issue(_fmt(path), "la réservation aux entreprises de l'économie sociale et solidaire (L2113-15) ne vaut "
+                                  "que pour certains services sociaux, culturels ou de santé : choisissez L2113-12, "
+                                  "L2113-13 ou L2113-12_13, ou vérifiez marche.nature", _line_for(path, lines))]
     return []
 
 

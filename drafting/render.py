@@ -61,6 +61,8 @@ def make_environment() -> ImmutableSandboxedEnvironment:
         pourcent=_raw(fr.pourcent),
         date_fr=_raw(fr.date_fr),
         mois=_raw(fr.mois),
+        en_lettres=_raw(fr.en_lettres),
+        euros_lettres=_raw(fr.euros_lettres),
     )
     return env
 

@@ -44,6 +44,7 @@ class GridInfo:
     facilitateur: str
     penalite_horaire: float
     duree: str
+    actions: tuple[str, ...] = ()  # labels of the library's action catalogue; built-in list when empty
 
 
 def build_xlsx(plan: Plan, info: GridInfo, stamp: dt.date) -> bytes:
@@ -58,7 +59,7 @@ def build_xlsx(plan: Plan, info: GridInfo, stamp: dt.date) -> bytes:
     action_lots = plan.lots_with("action_sociale")
     _instructions(wb, fmt, info, bool(insertion_lots), bool(action_lots))
     _commitments(wb, fmt, plan, info)
-    lists = _lists(plan)
+    lists = _lists(plan, info)
     if insertion_lots:
         _hours_sheet(wb, fmt, lists)
     if action_lots:
@@ -165,8 +166,9 @@ def list_range(name: str, lists: dict[str, list[str]]) -> str:
     return f"=Listes!${letter}$2:${letter}${len(lists[name]) + 1}"
 
 
-def _lists(plan: Plan) -> dict[str, list[str]]:
-    return {**LISTS, "lots_insertion": [str(lot.numero) for lot in plan.lots_with("insertion")] or ["-"],
+def _lists(plan: Plan, info: GridInfo) -> dict[str, list[str]]:
+    actions = [*info.actions, "Autre action validée"] if info.actions else ACTIONS
+    return {**LISTS, "actions": actions, "lots_insertion": [str(lot.numero) for lot in plan.lots_with("insertion")] or ["-"],
             "lots_actions": [str(lot.numero) for lot in plan.lots_with("action_sociale")] or ["-"]}
 
 

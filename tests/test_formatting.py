@@ -1,5 +1,7 @@
 import datetime as dt
 
+import pytest
+
 from drafting import formatting as fr
 
 
@@ -22,3 +24,21 @@ def test_dates_in_words():
 
 def test_typography():
     assert fr.typography("l'objet : « test » ; oui ?") == "l\u2019objet\u00a0: «\u00a0test\u00a0»\u202f; oui\u202f?"
+
+
+@pytest.mark.parametrize("amount, words", [
+    (1_000_000, "un million d’euros"),
+    (1_500_000, "un million cinq cent mille euros"),
+    (1, "un euro"),
+    (0.8, "quatre-vingts centimes"),
+    (21.21, "vingt et un euros et vingt et un centimes"),
+    (1_200_000_000, "un milliard deux cents millions d’euros"),
+    (964.505, "neuf cent soixante-quatre euros et cinquante et un centimes"),
+])
+def test_amounts_in_letters(amount, words):
+    assert fr.euros_lettres(amount) == words
+
+
+def test_whole_numbers_in_letters():
+    assert fr.en_lettres(964) == "neuf cent soixante-quatre"
+    assert fr.en_lettres(70.5) == "soixante et onze"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -186,3 +187,38 @@ def test_amount_words_inside_digits_are_refused(library):
     data["lots"][0]["montant_estime_ht"] = "1 HT 500 EUR 000"
     with pytest.raises(QuestionnaireError):
         parse_questionnaire(yaml.safe_dump(data, allow_unicode=True).encode(), "q.yaml", library)
+
+
+def test_clause_details_are_checked(runner, write_q, tmp_path):
+    data = questionnaire(clauses={"action_sociale": {"actions": ["visite_chantier"], "nombre": 3},
+                                  "marche_reserve": {"article": "L2113-99"}})
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert_refused(result, out, "clauses.action_sociale.nombre", "3 actions demandées parmi 1 proposées",
+                   "clauses.marche_reserve.article")
+    imposed = questionnaire(clauses={"action_sociale": {"actions": ["formation"], "mode": "imposees", "nombre": 1}})
+    result, out = run_generate(runner, write_q(imposed, name="imposees.yaml"), tmp_path)
+    assert_refused(result, out, "« nombre » ne s'emploie qu'avec « mode: au_choix »")
+
+
+def test_clause_details_reach_the_documents(runner, write_q, tmp_path):
+    import docx
+
+    data = questionnaire(**{"considerations": {"action_sociale": "oui", "marche_reserve": "oui"},
+                            "clauses": {"action_sociale": {"actions": ["visite_chantier", "immersion_pmsmp", "formation"],
+                                                           "nombre": 2},
+                                        "marche_reserve": {"article": "L2113-12"}}})
+    result, out = run_generate(runner, write_q(data), tmp_path)
+    assert result.exit_code == 0, result.output
+    folder = out / "2026-T-001"
+
+    def text(name: str) -> str:
+        document = docx.Document(str(folder / name))
+        cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+
+    ccap, rc = text("2026-T-001_CCAP_clauses-sociales.docx"), text("2026-T-001_RC_clauses-sociales.docx")
+    assert "Immersion professionnelle (PMSMP)" in ccap and "Visite de chantier ou de site" in ccap
+    assert "Parrainage" not in ccap
+    assert "réalise au moins 2\u00a0actions distinctes, qu’il choisit parmi" in ccap.replace(" actions", "\u00a0actions")
+    cited = set(re.findall(r"L\.\s?(2113-[\d-]+)", rc))
+    assert "2113-12" in cited and "2113-13" not in cited and "2113-15" not in cited
