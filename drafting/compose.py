@@ -7,7 +7,7 @@ CCAP ("Article 7", "7.1", …) and facilitators never renumber by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from .hours import market_penalty
 from .library import CONSIDERATION_TYPES, Fragment, Library
@@ -87,12 +87,10 @@ def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int
                 blocks += _missing_wording(type_, lots)
             if not fragments:
                 continue
-            context = {**base, **type_context(type_, q, lots, library)}
             for fragment in fragments:
                 article = premier_article + sum(1 for b in blocks if isinstance(b, Heading) and b.level == 1)
                 includes = [i for i in included_ids(fragment, library.fragments) if i in library.fragments]
-                context["clause"] = {"type": type_, "article": article}
-                context["commun"] = {name.split("/", 1)[1]: shared.get(name) for name in SHARED_BLOCKS}
+                context = fragment_context(base, type_, q, lots, library, article, shared)
                 blocks += parse_blocks(render_fragment(fragment, context, library.fragments))
                 used.append(fragment)
                 used += [library.fragments[i] for i in includes]
@@ -131,6 +129,14 @@ def _annexes(q: Questionnaire, base: dict[str, Any], library: Library, used: lis
                             subtitle(q), blocks))
         used.append(fragment)
     return pieces
+
+
+def fragment_context(base: dict[str, Any], type_: str, q: Questionnaire, lots: list[LotPlan], library: Library,
+                     article: int = 1, shared: Optional[dict[str, int]] = None) -> dict[str, Any]:
+    """Everything a fragment of ``type_`` sees (FORMAT.md lists it): market, lots, and where shared blocks were given."""
+    shared = shared or {}
+    return {**base, **type_context(type_, q, lots, library), "clause": {"type": type_, "article": article},
+            "commun": {name.split("/", 1)[1]: shared.get(name) for name in SHARED_BLOCKS}}
 
 
 def _missing_wording(type_: str, lots: list[LotPlan]) -> list[Block]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .compose import Piece, base_context, number_blocks, type_context
+from .compose import Piece, base_context, fragment_context, number_blocks
 from .decisions import build_plan
 from .docx_writer import build_docx
 from .errors import LibraryError, OutputError
@@ -27,7 +27,8 @@ def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tu
     lots = plan.lots_with(types[0])
     if not lots:
         raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {types[0]} : choisissez un autre questionnaire")
-    context = {**base_context(q, library), **type_context(types[0], q, lots, library)}
+    base = {**base_context(q, library), "types_retenus": [t for t in CONSIDERATION_TYPES if plan.lots_with(t)]}
+    context = fragment_context(base, types[0], q, lots, library)
     blocks = parse_blocks(render_fragment(fragment, context, library.fragments))
     number_blocks(blocks, 1)
     title = f"Aperçu du fragment {fragment.id}, version {fragment.version} ({fragment.statut})"

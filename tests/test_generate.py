@@ -42,7 +42,8 @@ def test_files_are_named_after_the_reference(school):
     names = sorted(p.name for p in school.iterdir())
     assert names == sorted([f"{REF}_CCAP_clauses-sociales.docx", f"{REF}_RC_clauses-sociales.docx",
                             f"{REF}_AE_annexe-engagements-sociaux.docx", f"{REF}_grille-de-suivi.xlsx",
-                            f"{REF}_note-de-synthese.docx", "manifest.json"])
+                            f"{REF}_note-de-synthese.docx", f"{REF}_annexe-publics-eligibles.docx",
+                            f"{REF}_annexe-facilitateur.docx", "manifest.json"])
 
 
 def test_ccap_holds_the_insertion_article_per_lot(school):
@@ -121,7 +122,8 @@ def test_manifest_records_versions_fragments_and_hashes(school):
     plan = json.loads(runner_plan_json(EXAMPLES / "example-ecole.yaml"))
     retained = {c["type"] for lot in plan["lots"] for c in lot["considerations"] if c["statut"] == "retenue"}
     expected = {f"{t}/{p}" for t in retained for p in ("ccap", "rc", "ae")}
-    expected |= {"commun/facilitateur", "commun/publics", "commun/procedure_contradictoire"}
+    expected |= {"commun/facilitateur", "commun/publics", "commun/procedure_contradictoire", "commun/derogation_ccag",
+                 "commun/annexe_publics", "commun/annexe_facilitateur"}
     assert {f["id"] for f in manifest["fragments"]} == expected
     for entry in manifest["fragments"]:
         fragment = library.fragments[entry["id"]]
