@@ -133,6 +133,67 @@ def secteurs(library_dir: str | None) -> None:
                    f"{fr.euros(sector.cout_horaire)}/h, {hours}".replace(fr.NBSP, " ").replace(fr.NNBSP, " "))
 
 
+@main.command()
+@click.argument("dossier", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DOSSIER",
+              help="Dossier de sortie ; chaque marché est écrit dans DOSSIER/<référence>/.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64), help="Processus en parallèle.")
+@click.option("--shard", "shard_text", default="1/1", show_default=True, metavar="K/N",
+              help="Ne traiter que la K-ième des N parts du portefeuille (répartition stable entre machines).")
+@click.option("--force", is_flag=True, help="Régénérer aussi les marchés inchangés.")
+@click.option("--only-impacted", is_flag=True, help="Ne régénérer que les marchés touchés par une modification de la bibliothèque.")
+@click.option("--since", "since", metavar="VERSION", default=None,
+              help="Avec --only-impacted : les modifications depuis cette version publiée.")
+@click.option("--premier-article", default=1, show_default=True, type=click.IntRange(1, 999))
+@library_option
+@version_option
+@friendly_errors
+def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool, only_impacted: bool, since: str | None,
+          premier_article: int, library_dir: str | None, library_version: str | None) -> None:
+    """Génère tous les questionnaires d'un dossier (yaml, yml, json) ; les marchés inchangés sont laissés tels quels."""
+    from drafting.batch import ECHEC, INCHANGE, PRODUIT, Settings, Shard, discover, duplicates, run_batch
+
+    paths = discover(dossier, out_dir, Shard.parse(shard_text))
+    settings = Settings(out_dir, library_dir, library_version, force, premier_article)
+    only = None
+    if only_impacted:
+        from drafting.impact import impacted
+
+        only = {i.reference for i in impacted(out_dir, _library(library_dir, library_version), since)} if out_dir.is_dir() else set()
+    progress = _progress(len(paths))
+    summary = run_batch(paths, settings, jobs, progress, only)
+    for outcome in summary.outcomes:
+        if outcome.status == ECHEC:
+            click.echo(f"échec : {outcome.path}\n  " + outcome.message.replace("\n", "\n  "), err=True)
+    for reference, clashing in duplicates(summary):
+        click.echo(f"attention : la référence {reference} est utilisée par {len(clashing)} questionnaires "
+                   f"({', '.join(str(p) for p in clashing)}) : le dernier écrit a remplacé les autres", err=True)
+    seconds = f"{summary.seconds:.1f}".replace(".", ",")
+    click.echo(f"{len(summary.outcomes)} questionnaire(s) : {summary.count(PRODUIT)} produit(s), "
+               f"{summary.count(INCHANGE)} inchangé(s), {summary.count(ECHEC)} en échec, en {seconds} s")
+    if summary.failed:
+        sys.exit(1)
+
+
+def _progress(total: int):
+    """A progress line on a terminal, plain log lines otherwise (CI logs, cron mails)."""
+    from drafting.batch import ECHEC
+
+    interactive = sys.stderr.isatty()
+
+    def report(outcome, done: int, count: int) -> None:
+        name = outcome.reference or outcome.path.name
+        if interactive:
+            width = 30
+            filled = int(width * done / max(count, 1))
+            click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{count} {name[:40]:<40}", err=True, nl=done == count)
+        else:
+            seconds = f"{outcome.seconds:.2f} s".replace(".", ",")
+            click.echo(f"[{done}/{count}] {name} : {outcome.status}" + (f" ({seconds})" if outcome.status != ECHEC and outcome.seconds else ""),
+                       err=True)
+    return report
+
+
 @main.group()
 def library() -> None:
     """Commandes des facilitateurs : tenir, vérifier et publier la bibliothèque de clauses."""
@@ -261,6 +322,62 @@ def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, librar
     loaded = load_questionnaire(questionnaire, lib)
     name, data = preview_fragment(loaded.model, lib, fragment_id)
     click.echo(f"Aperçu écrit : {write_preview(out_dir, name, data)}")
+
+
+@library.command("impact")
+@click.argument("out_dir", metavar="DOSSIER_SORTIE", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--since", metavar="VERSION", default=None,
+              help="Modifications depuis cette version publiée (par défaut : depuis la génération de chaque marché).")
+@library_option
+@friendly_errors
+def library_impact(out_dir: Path, since: str | None, library_dir: str | None) -> None:
+    """Liste les marchés générés touchés par une modification de la bibliothèque."""
+    from drafting.impact import impacted
+
+    lib = _library(library_dir)
+    found = impacted(out_dir, lib, since)
+    origin = f"depuis la version {since}" if since else "depuis leur génération"
+    if not found:
+        click.echo(f"Aucun marché de {out_dir} n'est touché par les modifications de la bibliothèque {origin}.")
+        return
+    click.echo(f"{len(found)} marché(s) touché(s) {origin} (bibliothèque {lib.version}) :")
+    for impact in found:
+        details = [*impact.fragments, *(f"données {d}" for d in impact.donnees)]
+        click.echo(f"  {impact.reference} : {', '.join(details)}")
+    click.echo(f"Pour les régénérer : clausier batch QUESTIONNAIRES --out {out_dir} --only-impacted"
+               + (f" --since {since}" if since else ""))
+
+
+@main.group()
+def suivi() -> None:
+    """Commandes des facilitateurs : lire les grilles de suivi remplies par les titulaires."""
+
+
+@suivi.command("consolider")
+@click.argument("grilles", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="GRILLE.xlsx…")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), metavar="RAPPORT.xlsx",
+              help="Écrit aussi le rapport dans un classeur Excel (consolidation, indicateurs, problèmes).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text pour les personnes, json pour les programmes.")
+@friendly_errors
+def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str) -> None:
+    """Consolide des grilles remplies : engagements, réalisations, écarts, pénalités et indicateurs.
+
+    Code de sortie 0 si toutes les grilles ont été lues (les problèmes de saisie sont des avertissements),
+    2 si une grille n'a pas pu être lue (les autres sont quand même consolidées).
+    """
+    from drafting.consolidate import build_report_xlsx, consolidate, report_json, report_text, write_report
+
+    result = consolidate(list(grilles))
+    if out_file is not None:
+        write_report(out_file, build_report_xlsx(result), list(grilles))
+    click.echo(report_json(result) if fmt == "json" else report_text(result), nl=False)
+    if out_file is not None and fmt == "text":
+        click.echo(f"Rapport écrit : {out_file}")
+    if result.failures:
+        if fmt == "text":
+            click.echo(f"{len(result.failures)} grille(s) n'ont pas pu être lues : voir « Fichiers non lus ».", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -63,12 +63,12 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
         penalite_horaire=composition.penalite_horaire,
         duree=mois(q.marche.duree_totale_mois) if q.marche.duree_totale_mois else "voir CCAP",
         actions=tuple(str(a.get("libelle", key)) for key, a in library.actions.items()),
+        **GridInfo.terms(q, plan, library),
     )
     files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
     if soffice is not None:
         files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
-    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library),
-                               options.ccap_modele)
+    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options)
     return files, plan
 
 
@@ -82,11 +82,17 @@ def _into_buyer_ccap(reference: str, composition: Composition, model: tuple[str,
     return {f"{reference}_CCAP.docx": insert_articles(data, name, ccap)}
 
 
+def options_record(options: Options) -> dict[str, object]:
+    return {"premier_article": options.premier_article, "pdf": options.pdf,
+            "ccap_modele": hashlib.sha256(options.ccap_modele[1]).hexdigest() if options.ccap_modele else None}
+
+
 def library_record(library: Library) -> dict[str, object]:
     """The release used; a working folder that differs from it says how, so nobody mistakes it."""
     from .library_release import pending_changes
 
-    record: dict[str, object] = {"version": library.version}
+    record: dict[str, object] = {"version": library.version,
+                                 "donnees": {k: v for k, v in sorted(library.data_hashes.items()) if k != "bibliotheque.yaml"}}
     if library.release is None:
         changes = pending_changes(library)
         if changes:
@@ -95,7 +101,9 @@ def library_record(library: Library) -> dict[str, object]:
 
 
 def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: dict[str, bytes], when,
-             ccap_modele: Optional[tuple[str, bytes]] = None) -> bytes:
+             options: Options = Options()) -> bytes:
+    """What was used and what was written: enough to tell later whether a rerun would change anything."""
+    ccap_modele = options.ccap_modele
     seen = {}
     for fragment in fragments:
         seen[fragment.id] = {"id": fragment.id, "version": fragment.version, "sha256": fragment.sha256}
@@ -105,6 +113,7 @@ def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: di
         "questionnaire": {"fichier": Path(loaded.source).name, "sha256": loaded.sha256},
         **({"ccap_modele": {"fichier": Path(ccap_modele[0]).name, "sha256": hashlib.sha256(ccap_modele[1]).hexdigest()}}
            if ccap_modele else {}),
+        "options": options_record(options),
         "date_reference_parametres": when.isoformat(),
         "fragments": [seen[k] for k in sorted(seen)],
         "fichiers": [{"nom": name, "octets": len(data), "sha256": hashlib.sha256(data).hexdigest()}

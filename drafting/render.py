@@ -155,20 +155,33 @@ def _error_line(fragment: Fragment, fragments: Optional[dict[str, Fragment]]) ->
 
 def included_ids(fragment: Fragment, fragments: dict[str, Fragment]) -> list[str]:
     """Fragments pulled in by ``{% include %}``, transitively, in first-use order."""
-    from jinja2 import meta
-
-    env = environment_for(fragments)
     seen: list[str] = []
     pending = [fragment]
     while pending:
         current = pending.pop(0)
-        try:
-            names = meta.find_referenced_templates(env.parse(current.body))
-        except jinja2.TemplateSyntaxError:
-            continue
-        for name in names:
-            if name and name not in seen and name != fragment.id:
+        for name in _direct_includes(current.sha256, current.body):
+            if name not in seen and name != fragment.id:
                 seen.append(name)
                 if name in fragments:
                     pending.append(fragments[name])
     return seen
+
+
+_INCLUDES: dict[str, tuple[str, ...]] = {}
+
+
+def _direct_includes(sha256: str, body: str) -> tuple[str, ...]:
+    """Parsed once per fragment text: a portfolio renders the same fragments hundreds of times."""
+    found = _INCLUDES.get(sha256)
+    if found is None:
+        from jinja2 import meta
+
+        try:
+            found = tuple(n for n in meta.find_referenced_templates(_ENV_FOR_PARSING.parse(body)) if n)
+        except jinja2.TemplateSyntaxError:
+            found = ()
+        _INCLUDES[sha256] = found
+    return found
+
+
+_ENV_FOR_PARSING = make_environment()

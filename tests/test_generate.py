@@ -116,7 +116,9 @@ def runner_plan_json(path: Path) -> str:
 def test_manifest_records_versions_fragments_and_hashes(school):
     manifest = json.loads((school / "manifest.json").read_text(encoding="utf-8"))
     library = load_library()
-    assert manifest["bibliotheque"] == {"version": library.version}
+    assert manifest["bibliotheque"]["version"] == library.version and "modifications_non_publiees" not in manifest["bibliotheque"]
+    assert manifest["bibliotheque"]["donnees"]["parametres.yaml"] == library.data_hashes["parametres.yaml"]
+    assert manifest["options"] == {"premier_article": 1, "pdf": False, "ccap_modele": None}
     source = (EXAMPLES / "example-ecole.yaml").read_bytes()
     assert manifest["questionnaire"]["sha256"] == hashlib.sha256(source).hexdigest()
     plan = json.loads(runner_plan_json(EXAMPLES / "example-ecole.yaml"))

@@ -1,0 +1,118 @@
+"""Portfolio regeneration: batch, incremental reruns, shards, library impact."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from drafting.batch import Shard, discover
+from tests.conftest import EXAMPLES
+
+REFERENCES = {"2026-TRV-014", "2027-SRV-003", "2027-FCS-021"}
+
+
+@pytest.fixture
+def portfolio(tmp_path) -> Path:
+    folder = tmp_path / "questionnaires"
+    (folder / "sous-dossier").mkdir(parents=True)
+    for example in sorted(EXAMPLES.iterdir()):
+        target = folder / ("sous-dossier" if example.suffix == ".json" else "") / example.name
+        shutil.copy(example, target)
+    (folder / "casse.yaml").write_text("version: 1\nacheteur: {nom: X}\n", encoding="utf-8")
+    (folder / ".brouillon").mkdir()
+    (folder / ".brouillon" / "ignore.yaml").write_text("pas lu", encoding="utf-8")
+    return folder
+
+
+def batch(*args: str):
+    return CliRunner().invoke(main, ["batch", *args])
+
+
+def test_batch_produces_every_market_and_reports_the_bad_one(portfolio, tmp_path):
+    out = tmp_path / "sortie"
+    result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
+    assert result.exit_code == 1
+    assert {p.name for p in out.iterdir() if p.is_dir()} == REFERENCES
+    assert "échec : " in result.stderr and "casse.yaml" in result.stderr and "marche : champ obligatoire absent" in result.stderr
+    assert re.search(r"4 questionnaire\(s\) : 3 produit\(s\), 0 inchangé\(s\), 1 en échec, en \d+,\d s", result.output)
+    assert re.search(r"^\[\d/4\] 2026-TRV-014 : produit", result.stderr, re.M)  # plain log lines off a terminal
+    for reference in REFERENCES:
+        assert (out / reference / "manifest.json").is_file()
+
+
+def test_unchanged_markets_are_left_as_they_are_and_force_redoes_them(portfolio, tmp_path):
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out))
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/*")}
+    again = batch(str(portfolio), "--out", str(out))
+    assert "0 produit(s), 3 inchangé(s), 1 en échec" in again.output
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*/*")} == stamps
+
+    school = portfolio / "example-ecole.yaml"
+    school.write_text(school.read_text(encoding="utf-8").replace("duree_mois: 20", "duree_mois: 30"), encoding="utf-8")
+    changed = batch(str(portfolio), "--out", str(out))
+    assert "1 produit(s), 2 inchangé(s)" in changed.output
+    assert re.search(r"2026-TRV-014 : produit", changed.stderr)
+
+    (out / "2027-SRV-003" / "2027-SRV-003_grille-de-suivi.xlsx").unlink()  # a damaged output is redone
+    repaired = batch(str(portfolio), "--out", str(out))
+    assert "1 produit(s), 2 inchangé(s)" in repaired.output
+
+    forced = batch(str(portfolio), "--out", str(out), "--force")
+    assert "3 produit(s), 0 inchangé(s)" in forced.output
+
+
+def test_shards_split_the_portfolio_deterministically_and_disjointly(portfolio):
+    everything = discover(portfolio)
+    assert [p.name for p in everything] == ["casse.yaml", "example-ecole.yaml", "nettoyage-accord-cadre.yaml",
+                                            "informatique-etat.json"]
+    parts = [discover(portfolio, shard=Shard(k, 3)) for k in (1, 2, 3)]
+    assert sorted(p for part in parts for p in part) == sorted(everything)
+    assert sum(len(part) for part in parts) == len(everything)
+    assert parts == [discover(portfolio, shard=Shard(k, 3)) for k in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "deux", "1-2"])
+def test_bad_shard_is_refused_in_french(portfolio, tmp_path, text):
+    result = batch(str(portfolio), "--out", str(tmp_path / "o"), "--shard", text)
+    assert result.exit_code == 2 and "--shard" in result.output and "Traceback" not in result.output
+
+
+def test_library_impact_and_only_impacted(portfolio, tmp_path):
+    lib = tmp_path / "biblio"
+    runner = CliRunner()
+    assert runner.invoke(main, ["library", "init", str(lib)]).exit_code == 0
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out), "--library", str(lib))
+    before = json.loads((out / "2027-FCS-021" / "manifest.json").read_text(encoding="utf-8"))
+
+    nothing = runner.invoke(main, ["library", "impact", str(out), "--library", str(lib)])
+    assert nothing.exit_code == 0 and "Aucun marché" in nothing.output
+
+    fragment = lib / "fragments" / "insertion" / "rc.txt"
+    text = fragment.read_text(encoding="utf-8").replace("Cette clause n’est ni", "Cette clause n’est en aucun cas ni")
+    fragment.write_text(re.sub(r"^version: .*$", "version: 1.2.0", text, count=1, flags=re.M), encoding="utf-8")
+    version = json.loads((out / "2026-TRV-014" / "manifest.json").read_text(encoding="utf-8"))["bibliotheque"]["version"]
+    assert runner.invoke(main, ["library", "release", "-m", "RC", "--version", "2099.1.0", "--library", str(lib)]).exit_code == 0
+
+    users = {ref for ref in REFERENCES
+             if any(f["id"] == "insertion/rc" for f in json.loads((out / ref / "manifest.json").read_text())["fragments"])}
+    assert users and users != REFERENCES
+    for args in ([], ["--since", version]):
+        impact = runner.invoke(main, ["library", "impact", str(out), "--library", str(lib), *args])
+        assert impact.exit_code == 0
+        listed = set(re.findall(r"^  (\S+) : insertion/rc", impact.output, re.M))
+        assert listed == users, impact.output
+
+    rerun = batch(str(portfolio), "--out", str(out), "--library", str(lib), "--only-impacted")
+    assert f"{len(users)} produit(s)" in rerun.output
+    untouched = json.loads((out / "2027-FCS-021" / "manifest.json").read_text(encoding="utf-8"))
+    assert ("2027-FCS-021" in users) or untouched == before
+    after = runner.invoke(main, ["library", "impact", str(out), "--library", str(lib)])
+    assert "Aucun marché" in after.output
