@@ -32,7 +32,7 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:  # output piped into head: not an error
             sys.stderr.close()
             sys.exit(0)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.exceptions.Abort):
             click.echo("Interrompu : aucun fichier partiel n'a été laissé.", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: say so plainly, keep the details for developers
@@ -64,7 +64,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("questionnaire", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("questionnaire", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text pour les personnes, json pour les programmes.")
 @library_option
@@ -83,7 +83,7 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
 
 
 @main.command()
-@click.argument("questionnaire", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("questionnaire", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               metavar="DOSSIER", help="Dossier de sortie ; le marché est écrit dans DOSSIER/<référence>/.")
 @click.option("--premier-article", default=1, show_default=True, type=click.IntRange(1, 999),
@@ -346,6 +346,62 @@ def library_impact(out_dir: Path, since: str | None, library_dir: str | None) ->
         click.echo(f"  {impact.reference} : {', '.join(details)}")
     click.echo(f"Pour les régénérer : clausier batch QUESTIONNAIRES --out {out_dir} --only-impacted"
                + (f" --since {since}" if since else ""))
+
+
+@main.group()
+def questionnaire() -> None:
+    """Écrire un questionnaire : en répondant aux questions, dans un classeur Excel, avec un schéma."""
+
+
+@questionnaire.command("nouveau")
+@click.argument("fichier", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@library_option
+@friendly_errors
+def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None:
+    """Pose les questions dans le terminal, montre le plan et écrit un questionnaire YAML commenté."""
+    from drafting.decisions import build_plan
+    from drafting.interactive import run, to_yaml
+    from drafting.plan_text import plan_text
+    from drafting.questionnaire import parse_questionnaire
+
+    lib = _library(library_dir)
+    data = run(lib)
+    text = to_yaml(data, "questionnaire.schema.json")
+    loaded = parse_questionnaire(text.encode("utf-8"), str(fichier or "questionnaire.yaml"), lib)
+    click.echo("\n" + plan_text(build_plan(loaded.model, lib)))
+    target = fichier or Path(f"{loaded.model.marche.reference}.yaml")
+    from drafting.interactive import oui_non
+
+    if target.exists() and not oui_non(f"{target} existe déjà : le remplacer ?", False):
+        click.echo("Rien n'a été écrit.")
+        return
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    click.echo(f"Questionnaire écrit : {target}. Suite : clausier generate {target} --out sortie")
+
+
+@questionnaire.command("modele")
+@click.argument("fichier", type=click.Path(dir_okay=False, path_type=Path))
+@library_option
+@friendly_errors
+def questionnaire_modele(fichier: Path, library_dir: str | None) -> None:
+    """Écrit le formulaire Excel à remplir (onglets « Marché » et « Lots », listes déroulantes)."""
+    from drafting.questionnaire_form import write_form
+
+    data = write_form(_library(library_dir))
+    tmp = fichier.with_name(f".{fichier.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(fichier)
+    click.echo(f"Formulaire écrit : {fichier}. Remplissez-le puis : clausier plan {fichier}")
+
+
+@questionnaire.command("schema")
+def questionnaire_schema() -> None:
+    """Affiche le schéma JSON du questionnaire (pour l'éditeur : complétion et contrôle des clés)."""
+    from drafting.schema import schema_text
+
+    click.echo(schema_text(), nl=False)
 
 
 @main.group()

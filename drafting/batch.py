@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from . import __version__
 from .errors import ClausierError, InputError
 
-SUFFIXES = (".yaml", ".yml", ".json")
+SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")  # .xlsx: the questionnaire form
 INDEX = ".clausier-index.json"
 PRODUIT, INCHANGE, ECHEC = "produit", "inchangé", "échec"
 

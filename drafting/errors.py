@@ -15,10 +15,13 @@ class Issue:
 
     path: str
     message: str
-    line: int | None = None
+    line: int | str | None = None  # a line of a YAML file, or a cell of a workbook (« Lots!E4 »)
 
     def render(self) -> str:
-        where = f"ligne {self.line} : " if self.line else ""
+        if isinstance(self.line, str):
+            where = f"{self.line} : "
+        else:
+            where = f"ligne {self.line} : " if self.line else ""
         target = f"{self.path} : " if self.path else ""
         return f"{where}{target}{self.message}"
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 QUESTIONNAIRE_VERSION = 1
@@ -108,11 +108,18 @@ def check_reference(value: Any) -> Any:
 
 Action = Literal["visite_chantier", "immersion_pmsmp", "formation", "promotion_metiers_tension",
                  "stage_alternance", "parrainage"]
-Choix = Annotated[Literal["auto", "oui", "non"], BeforeValidator(parse_choice)]
-Montant = Annotated[float, BeforeValidator(parse_amount), Field(ge=0, le=MONTANT_MAX)]
+# The JSON Schema says what the loader accepts, tolerances included, so editors do not flag them.
+Choix = Annotated[Literal["auto", "oui", "non"], BeforeValidator(parse_choice),
+                  WithJsonSchema({"anyOf": [{"enum": ["auto", "oui", "non"]}, {"type": "boolean"}], "default": "auto"})]
+Montant = Annotated[float, BeforeValidator(parse_amount), Field(ge=0, le=MONTANT_MAX),
+                    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": MONTANT_MAX},
+                                              {"type": "string", "pattern": _AMOUNT_EXACT.pattern}],
+                                    "description": "Montant en euros HT, par exemple 1500000 ou « 1 500 000,00 € »"})]
 Fraction = Annotated[float, Field(gt=0, le=1)]
-DateISO = Annotated[dt.date, BeforeValidator(parse_date)]
-Drapeau = Annotated[bool, BeforeValidator(parse_flag)]
+DateISO = Annotated[dt.date, BeforeValidator(parse_date),
+                    WithJsonSchema({"type": "string", "format": "date", "description": "Date AAAA-MM-JJ"})]
+Drapeau = Annotated[bool, BeforeValidator(parse_flag),
+                    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"enum": ["oui", "non"]}]})]
 Texte = Annotated[str, Field(min_length=1, max_length=500)]
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union, get_args, get_origin
@@ -39,9 +40,19 @@ class LoadedQuestionnaire:
     sha256: str
 
 
+STDIN = "-"
+STDIN_NAME = "entrée standard"
+
+
 def load_questionnaire(path: Path, library: Library) -> LoadedQuestionnaire:
-    """Read, parse and validate one file; raise QuestionnaireError with every issue."""
+    """Read, parse and validate one file (``-``: standard input); raise QuestionnaireError with every issue."""
+    if str(path) == STDIN:
+        return parse_questionnaire(sys.stdin.buffer.read(MAX_BYTES + 1), STDIN_NAME, library)
     source = str(path)
+    if source.lower().endswith((".xlsx", ".xlsm")):
+        from .questionnaire_form import read_form
+
+        return read_form(path, library)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -76,7 +87,7 @@ def _decode(raw: bytes, source: str) -> tuple[Any, dict[Path_, int]]:
         raise _fail(source, "le fichier n'est pas encodé en UTF-8 : enregistrez-le en UTF-8") from None
     if not text.strip():
         raise _fail(source, "le fichier est vide : partez d'un questionnaire d'exemple (dossier examples/ de clausier)")
-    if source.lower().endswith(".json"):
+    if source.lower().endswith(".json") or (source == STDIN_NAME and text.lstrip().startswith("{")):
         return _decode_json(text, source), {}
     return _decode_yaml(text, source)
 
@@ -260,8 +271,18 @@ def _check_dates(model: Questionnaire, lines: dict[Path_, int], library: Library
 
 
 def _sorted_unique(issues: Iterable[Issue]) -> list[Issue]:
+    """File order: by line in a YAML file, by sheet, row, column in a workbook."""
     unique = list(dict.fromkeys(issues))
-    return sorted(unique, key=lambda i: (i.line or 0, i.path))
+    return sorted(unique, key=lambda i: (_position(i.line), i.path))
+
+
+def _position(line: int | str | None) -> tuple[str, int, str]:
+    if isinstance(line, str):
+        sheet, _, cell = line.partition("!")
+        column = cell.rstrip("0123456789")
+        row = cell[len(column):]
+        return sheet, int(row) if row.isdigit() else 0, column.rjust(3)
+    return "", line or 0, ""
 
 
 def _fmt(path: Path_) -> str:
