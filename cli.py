@@ -86,8 +86,9 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
 @click.argument("questionnaire", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               metavar="DOSSIER", help="Dossier de sortie ; le marché est écrit dans DOSSIER/<référence>/.")
-@click.option("--premier-article", default=1, show_default=True, type=click.IntRange(1, 999),
-              help="Numéro du premier article social, pour s'insérer dans le CCAP de l'acheteur.")
+@click.option("--premier-article", default=None, type=click.IntRange(1, 999),
+              help="Numéro du premier article social (par défaut 1, ou avec --ccap-modele la suite des articles "
+                   "qui précèdent « [[CLAUSES SOCIALES]] »).")
 @click.option("--ccap-modele", "ccap_modele", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="CCAP.docx", help="CCAP de l'acheteur contenant un paragraphe « [[CLAUSES SOCIALES]] » : "
                                         "les articles sociaux y sont insérés (<référence>_CCAP.docx).")
@@ -95,7 +96,7 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
 @library_option
 @version_option
 @friendly_errors
-def generate(questionnaire: Path, out_dir: Path, premier_article: int, ccap_modele: Path | None, pdf: bool,
+def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, ccap_modele: Path | None, pdf: bool,
              library_dir: str | None, library_version: str | None) -> None:
     """Écrit les pièces Word, la grille de suivi Excel et le manifeste du marché."""
     from drafting.generate import Options, render_market, write_market
@@ -192,6 +193,49 @@ def _progress(total: int):
             click.echo(f"[{done}/{count}] {name} : {outcome.status}" + (f" ({seconds})" if outcome.status != ECHEC and outcome.seconds else ""),
                        err=True)
     return report
+
+
+@main.command()
+@click.argument("programme", required=False, type=click.Path(dir_okay=False, path_type=Path), metavar="PROGRAMME.xlsx|.csv")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), metavar="REVUE.xlsx",
+              help="Classeur de la revue : une recommandation par marché, synthèse, anomalies.")
+@click.option("--modele", "modele", type=click.Path(dir_okay=False, path_type=Path), metavar="PROGRAMME.xlsx",
+              help="Écrit le classeur vierge du programme (listes déroulantes, instructions) au lieu d'une revue.")
+@click.option("--acheteur-type", "acheteur_type", type=click.Choice(["etat", "collectivite", "epci", "departement", "region", "etablissement_sante",
+                                                        "bailleur_social", "autre"]), default="collectivite",
+              show_default=True, help="Type d'acheteur (seuils européens).")
+@library_option
+@friendly_errors
+def revue(programme: Path | None, out_file: Path | None, modele: Path | None, acheteur_type: str,
+          library_dir: str | None) -> None:
+    """Revue de marchés : les considérations sociales adaptées à chaque marché d'un programme d'achats.
+
+    Code de sortie 0 si toutes les lignes ont été lues, 1 si des lignes ont été rejetées (voir « Anomalies »),
+    2 si le fichier lui-même est illisible (aucun fichier écrit).
+    """
+    from drafting.errors import InputError, OutputError
+    from drafting.revue import build_review_xlsx, build_template_xlsx, review, summary_text, write_atomic
+
+    if modele is not None:
+        if programme is not None or out_file is not None:
+            raise InputError("--modele s'emploie seul : « clausier revue --modele programme.xlsx ».")
+        if modele.exists():
+            raise OutputError(f"{modele} existe déjà : choisissez un autre nom, un programme rempli ne doit pas être écrasé")
+        write_atomic(modele, build_template_xlsx(_library(library_dir)))
+        click.echo(f"Modèle de programme écrit : {modele} (une ligne par marché ; voir la feuille « Instructions »).")
+        return
+    if programme is None or out_file is None:
+        raise InputError("indiquez le programme et --out : « clausier revue programme.xlsx --out revue.xlsx » "
+                               "(ou « clausier revue --modele programme.xlsx » pour le modèle vierge).")
+    library = _library(library_dir)
+    result = review(programme, library, acheteur_type)
+    write_atomic(out_file, build_review_xlsx(result, library), (programme,))
+    for anomalie in result.anomalies:
+        click.echo(anomalie.render(), err=True)
+    click.echo(summary_text(result) + f"Revue écrite : {out_file}", nl=True)
+    if not result.complete:
+        click.echo(f"{len(result.anomalies)} anomalie(s) : voir la feuille « Anomalies » de {out_file}.", err=True)
+        sys.exit(1)
 
 
 @main.group()
@@ -411,7 +455,7 @@ def suivi() -> None:
 
 @suivi.command("consolider")
 @click.argument("grilles", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="GRILLE.xlsx…")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), metavar="RAPPORT.xlsx",
+@click.option("--out", "out_file", type=click.Path(path_type=Path), metavar="RAPPORT.xlsx",
               help="Écrit aussi le rapport dans un classeur Excel (consolidation, indicateurs, problèmes).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text pour les personnes, json pour les programmes.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Optional
@@ -27,6 +28,8 @@ from .ooxml import zip_parts
 PLACEHOLDER = "[[CLAUSES SOCIALES]]"
 W = f"{{{W_NS}}}"
 MAX_ENTRY_BYTES = 50_000_000
+MAX_TOTAL_BYTES = 100_000_000
+MAX_ENTRIES = 2000
 # our style id -> the built-in name Word gives it (w:name is the same in every UI language)
 BUILTIN_NAMES = {
     "Heading1": "heading 1", "Heading2": "heading 2", "Heading3": "heading 3",
@@ -54,10 +57,12 @@ def read_model(data: bytes, source: str) -> dict[str, bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-        if any(i.file_size > MAX_ENTRY_BYTES for i in infos):
-            raise ModelError(source, "une partie du document dépasse 50 Mo : document refusé")
+        if (len(infos) > MAX_ENTRIES or any(i.file_size > MAX_ENTRY_BYTES for i in infos)
+                or sum(i.file_size for i in infos) > MAX_TOTAL_BYTES):
+            raise ModelError(source, "document refusé : trop de parties ou contenu décompressé démesuré "
+                                     f"(au plus {MAX_ENTRIES} parties et {MAX_TOTAL_BYTES // 1_000_000} Mo)")
         parts = {i.filename: archive.read(i) for i in infos}
-    except (zipfile.BadZipFile, OSError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError, NotImplementedError, zlib.error):
         raise ModelError(source, "ce n'est pas un document Word .docx lisible (enregistrez-le au format .docx)") from None
     if "word/document.xml" not in parts:
         raise ModelError(source, "document Word sans word/document.xml : enregistrez-le au format .docx")
@@ -75,7 +80,47 @@ def insert_articles(data: bytes, source: str, piece: Piece) -> bytes:
     document = _replace_placeholder(parts["word/document.xml"], body, source)
     parts["word/document.xml"] = document
     parts["word/styles.xml"] = styles.styles_xml
+    if "word/settings.xml" in parts:  # the buyer's own table of contents must list the new articles
+        parts["word/settings.xml"] = _update_fields_on_open(parts["word/settings.xml"], source)
     return zip_parts(list(parts.items()))
+
+
+def articles_before_placeholder(data: bytes, source: str) -> int:
+    """How many level-1 headings precede the placeholder: the social articles number on from there."""
+    parts = read_model(data, source)
+    styles = _buyer_styles(parts.get("word/styles.xml"), source)
+    root = _parse(parts["word/document.xml"], source, "word/document.xml")
+    heading = styles.ids["Heading1"]
+    count = 0
+    for paragraph in root.iter(f"{W}p"):
+        if _is_placeholder(paragraph):
+            return count
+        style = paragraph.find(f"{W}pPr/{W}pStyle")
+        if style is not None and style.get(f"{W}val") == heading:
+            count += 1
+    return count
+
+
+# Children of w:settings that the schema places after w:updateFields.
+_AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+                        "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+                        "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType",
+                        "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+
+
+def _update_fields_on_open(xml: bytes, source: str) -> bytes:
+    root = _parse(xml, source, "word/settings.xml")
+    if root.find(f"{W}updateFields") is not None:
+        return xml
+    element = etree.Element(f"{W}updateFields")
+    element.set(f"{W}val", "true")
+    for index, child in enumerate(root):
+        if etree.QName(child).localname in _AFTER_UPDATE_FIELDS:
+            root.insert(index, element)
+            break
+    else:
+        root.append(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _parse(xml: bytes, source: str, part: str) -> etree._Element:
@@ -171,17 +216,35 @@ def _restyle(body: str, ids: dict[str, str]) -> str:
 
 def _replace_placeholder(document: bytes, body: str, source: str) -> bytes:
     root = _parse(document, source, "word/document.xml")
-    found = [p for p in root.iter(f"{W}p") if PLACEHOLDER in "".join(t.text or "" for t in p.iter(f"{W}t"))]
+    found = [p for p in root.iter(f"{W}p") if PLACEHOLDER in _text(p)]
     if not found:
         raise ModelError(source, f"paragraphe « {PLACEHOLDER} » introuvable : écrivez-le seul sur une ligne, à "
                                  "l'endroit où les articles sociaux doivent s'insérer")
     if len(found) > 1:
         raise ModelError(source, f"« {PLACEHOLDER} » figure {len(found)} fois : gardez-en un seul")
     paragraph = found[0]
+    if not _is_placeholder(paragraph):
+        rest = _text(paragraph).replace(PLACEHOLDER, "").strip()
+        raise ModelError(source, f"le paragraphe « {PLACEHOLDER} » doit être seul : le texte « {rest[:60]} » qui "
+                                 "l'accompagne serait perdu ; placez-le dans un autre paragraphe")
     wrapper = etree.fromstring(f'<w:body xmlns:w="{W_NS}">{body}</w:body>'.encode("utf-8"))
     parent = paragraph.getparent()
     index = parent.index(paragraph)
+    section = paragraph.find(f"{W}pPr/{W}sectPr")
     parent.remove(paragraph)
-    for offset, element in enumerate(list(wrapper)):
+    inserted = list(wrapper)
+    if section is not None:  # the paragraph ended a section: keep the break, in an empty paragraph
+        keeper = etree.SubElement(wrapper, f"{W}p")
+        etree.SubElement(keeper, f"{W}pPr").append(section)
+        inserted.append(keeper)
+    for offset, element in enumerate(inserted):
         parent.insert(index + offset, element)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _text(paragraph: etree._Element) -> str:
+    return "".join(t.text or "" for t in paragraph.iter(f"{W}t"))
+
+
+def _is_placeholder(paragraph: etree._Element) -> bool:
+    return _text(paragraph).strip() == PLACEHOLDER

@@ -35,9 +35,20 @@ MANIFEST = "manifest.json"
 class Options:
     """What the buyer asked beyond the standard pieces."""
 
-    premier_article: int = 1
+    premier_article: Optional[int] = None  # None: 1, or after the buyer's own articles with ccap_modele
     ccap_modele: Optional[tuple[str, bytes]] = None  # (file name, bytes) of the buyer's own CCAP
     pdf: bool = False
+
+    def resolved(self) -> "Options":
+        """The first article number made explicit, so the manifest records what was used."""
+        if self.premier_article is not None:
+            return self
+        first = 1
+        if self.ccap_modele is not None:
+            from .ccap_model import articles_before_placeholder
+
+            first = articles_before_placeholder(self.ccap_modele[1], self.ccap_modele[0]) + 1
+        return Options(first, self.ccap_modele, self.pdf)
 
 
 def render_market(loaded: LoadedQuestionnaire, library: Library, options: Options = Options()) -> tuple[dict[str, bytes], Plan]:
@@ -45,6 +56,7 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
     from .pdf import convert, require_soffice
 
     soffice = require_soffice() if options.pdf else None  # before any work: say it first, write nothing
+    options = options.resolved()
     q = loaded.model
     plan = build_plan(q, library)
     composition = compose(q, plan, library, options.premier_article)

@@ -281,14 +281,17 @@ def fix_typography_in(root: Path) -> list[Problem]:
     """Rewrite fragment bodies with French spaces; the front matter is left as written."""
     out = []
     for path in sorted((Path(root) / "fragments").glob("*/*.txt")):
-        text = path.read_text(encoding="utf-8")
+        try:  # bytes, not text mode: the file keeps its own line endings and hash when nothing changes
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported by the check itself
         end = text.find("\n---\n", 4)
         if not text.startswith("---\n") or end < 0:
             continue
         head, body = text[:end + 5], text[end + 5:]
         fixed = "\n".join(fix_typography_line(line) for line in body.split("\n"))
         if fixed != body:
-            path.write_text(head + fixed, encoding="utf-8")
+            path.write_bytes((head + fixed).encode("utf-8"))
             count = sum(1 for a, b in zip(body.split("\n"), fixed.split("\n")) if a != b)
             out.append(Problem(INFO, "typographie", str(path), f"typographie corrigée sur {count} ligne(s)"))
     return out

@@ -119,8 +119,12 @@ def release(root: Path, message: str, version: Optional[str] = None, today: Opti
         raise LibraryError(f"version « {new} » invalide : écrivez AAAA.N.N, par exemple {today.year}.2.0")
     if previous and version_key(new) <= version_key(previous[-1]):
         raise LibraryError(f"version {new} refusée : elle doit être postérieure à la dernière publiée ({previous[-1]})")
-    _write_release_file(root, new, today, message, changes)
-    write_release(root, new)
+    release_text = _release_file(root, new, today, message, changes)
+    try:
+        _publish(root, library, new, release_text)
+    except OSError as exc:
+        raise LibraryError(f"publication interrompue ({exc.strerror or exc}) : la bibliothèque reste à la version "
+                           f"{library.version} ; corrigez la cause puis relancez « clausier library release »") from None
     return new, changes
 
 
@@ -130,10 +134,9 @@ def _is_release_version(text: str) -> bool:
     return re.fullmatch(RELEASE_VERSION, text) is not None
 
 
-def _write_release_file(root: Path, version: str, today: dt.date, message: str, changes: list[Change]) -> None:
-    """bibliotheque.yaml gets the new version, date and a changelog entry listing the changes."""
-    path = root / "bibliotheque.yaml"
-    text = path.read_text(encoding="utf-8")
+def _release_file(root: Path, version: str, today: dt.date, message: str, changes: list[Change]) -> bytes:
+    """The new bibliotheque.yaml: version, date and a changelog entry listing the changes."""
+    text = (root / "bibliotheque.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     entry = {"version": version, "date": today.isoformat(), "resume": message,
              "modifications": [str(c) for c in changes]}
@@ -141,25 +144,42 @@ def _write_release_file(root: Path, version: str, today: dt.date, message: str, 
     data["version"] = version
     data["date"] = today
     data["changelog"] = [entry, *(data.get("changelog") or [])]
-    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    _atomic_write(path, (header + body).encode("utf-8"))
+    return (header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)).encode("utf-8")
 
 
 def write_release(root: Path, version: str) -> dict[str, Any]:
-    """Copy what is published into versions/ (never overwriting) and write both lock files."""
+    """Record the folder as release ``version`` when bibliotheque.yaml already says so (first release)."""
     library = load_library(root)
     if library.version != version:
         raise LibraryError(f"bibliotheque.yaml indique la version {library.version}, pas {version}")
+    return _publish(root, library, version, (root / "bibliotheque.yaml").read_bytes())
+
+
+def _publish(root: Path, library: Library, version: str, release_text: bytes) -> dict[str, Any]:
+    """Copies first, then the release's lock, then bibliotheque.yaml and the root lock.
+
+    Every step is an atomic file write, in an order where a crash leaves at worst
+    unused copies, or a release lock that the next run writes again: never a
+    bibliotheque.yaml announcing a version whose copies are missing.
+    """
     lock = current_lock(library)
+    lock["version"] = version
+    lock["donnees"]["bibliotheque.yaml"] = hashlib.sha256(release_text).hexdigest()
     for fid, entry in lock["fragments"].items():
-        fragment = library.fragments[fid]
-        _store(Path(fragment.path).read_bytes(), root / fragment_store_path(fid, entry["version"]), entry["sha256"],
+        raw = Path(library.fragments[fid].path).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+            raise LibraryError(f"{fid} a été modifié pendant la publication : relancez « clausier library release »")
+        _store(raw, root / fragment_store_path(fid, entry["version"]), entry["sha256"],
                f"la version {entry['version']} de {fid} est déjà publiée avec un autre texte : "
                "donnez une nouvelle version au fragment modifié")
     for name, digest in lock["donnees"].items():
-        _store((root / name).read_bytes(), data_store_path(root, name, digest), digest, f"copie de {name} incohérente")
+        raw = release_text if name == "bibliotheque.yaml" else (root / name).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != digest:
+            raise LibraryError(f"{name} a été modifié pendant la publication : relancez « clausier library release »")
+        _store(raw, data_store_path(root, name, digest), digest, f"copie de {name} incohérente")
     text = _lock_text(lock)
     _atomic_write(root / VERSIONS_DIR / f"{version}.lock", text)
+    _atomic_write(root / "bibliotheque.yaml", release_text)
     _atomic_write(root / LOCK_FILE, text)
     return lock
 

@@ -60,7 +60,8 @@ def convert(documents: dict[str, bytes], stamp: dt.date, soffice: Optional[str] 
                    "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(folder / "out"),
                    *[str(folder / "in" / name) for name in sorted(documents)]]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+            done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_SECONDS, check=False,
+                                  env={**os.environ, "TZ": "UTC"})
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise ClausierError(f"conversion PDF impossible avec LibreOffice ({exc}) ; aucun fichier n'a été écrit") from None
         out = {}
@@ -74,14 +75,22 @@ def convert(documents: dict[str, bytes], stamp: dt.date, soffice: Optional[str] 
         return out
 
 
-_CREATION = re.compile(rb"/CreationDate\(D:(\d{14})")
+_CREATION = re.compile(rb"/CreationDate\(D:\d{14}[^)]*\)")
 _ID = re.compile(rb"/ID \[ <([0-9A-F]{32})>\s*<([0-9A-F]{32})> \]")
 _CHECKSUM = re.compile(rb"/DocChecksum /([0-9A-F]{32})")
 
 
+def _fixed_date(original: bytes, stamp: dt.date) -> bytes:
+    """Same length as the original (offsets stay valid); UTC, as LibreOffice writes it when TZ=UTC."""
+    suffix = original[len(b"/CreationDate(D:") + 14:-1]
+    if not suffix.startswith(b"Z"):
+        suffix = b"Z" + b" " * (len(suffix) - 1) if suffix else b""
+    return b"/CreationDate(D:" + stamp.strftime("%Y%m%d000000").encode() + suffix + b")"
+
+
 def normalise(pdf: bytes, stamp: dt.date) -> bytes:
     """Fixed creation date, content-derived id and checksum: a reproducible PDF, same layout."""
-    pdf = _CREATION.sub(lambda m: b"/CreationDate(D:" + stamp.strftime("%Y%m%d000000").encode(), pdf)
+    pdf = _CREATION.sub(lambda m: _fixed_date(m.group(0), stamp), pdf)
     blank = _CHECKSUM.sub(b"/DocChecksum /" + b"0" * 32, _ID.sub(b"/ID [ <" + b"0" * 32 + b"> <" + b"0" * 32 + b"> ]", pdf))
     digest = hashlib.md5(blank, usedforsecurity=False).hexdigest().upper().encode()
     pdf = _ID.sub(lambda m: m.group(0).replace(m.group(1), digest).replace(m.group(2), digest), pdf)

@@ -272,3 +272,30 @@ def test_check_reports_a_fragment_with_bad_metadata(runner, lib):
     edit(path, "version: 1.1.0", "version: un")
     result = check(runner, lib)
     assert result.exit_code == 1 and "version sémantique est attendue" in result.output
+
+
+def test_a_release_that_fails_midway_leaves_the_library_as_it_was(runner, lib, monkeypatch):
+    import drafting.library_release as release_module
+
+    path = lib / "fragments/insertion/rc.txt"
+    edit(path, "Cette clause n’est ni", "Cette clause n’est en aucun cas ni")
+    bump(path, "1.2.0")
+    before = {name: (lib / name).read_bytes() for name in ("bibliotheque.yaml", "bibliotheque.lock")}
+    calls = {"n": 0}
+    real_store = release_module._store
+
+    def failing_store(raw, target, digest, conflict):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real_store(raw, target, digest, conflict)
+
+    monkeypatch.setattr(release_module, "_store", failing_store)
+    failed = runner.invoke(main, ["library", "release", "-m", "essai", "--library", str(lib)])
+    assert failed.exit_code == 3 and "publication interrompue" in failed.output and "Traceback" not in failed.output
+    assert {name: (lib / name).read_bytes() for name in before} == before
+    monkeypatch.setattr(release_module, "_store", real_store)
+    done = runner.invoke(main, ["library", "release", "-m", "essai", "--library", str(lib)])
+    assert done.exit_code == 0, done.output
+    assert check(runner, lib).exit_code == 0
+    assert (lib / "bibliotheque.yaml").read_text(encoding="utf-8").count("resume: essai") == 1

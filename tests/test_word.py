@@ -116,7 +116,7 @@ def test_articles_are_written_into_the_buyers_ccap(tmp_path):
     assert document.sections[0].header.paragraphs[0].text == "CCAP — Ville modèle"
     with zipfile.ZipFile(model) as before, zipfile.ZipFile(written) as after:
         for name in before.namelist():
-            if name not in ("word/document.xml", "word/styles.xml"):
+            if name not in ("word/document.xml", "word/styles.xml", "word/settings.xml"):
                 assert before.read(name) == after.read(name), name
 
 
@@ -149,3 +149,49 @@ def test_pieces_are_identical_from_one_run_to_the_next(tmp_path):
         assert result.exit_code == 0
         runs.append({p.name: p.read_bytes() for p in (tmp_path / name / REF).iterdir()})
     assert runs[0] == runs[1]
+
+
+def test_section_break_on_the_placeholder_is_kept_and_inline_text_is_refused(tmp_path):
+    import copy
+
+    from docx.enum.section import WD_ORIENT
+
+    document = docx.Document()
+    document.add_heading("Article 1 – Objet", 1)
+    placeholder = document.add_paragraph("[[CLAUSES SOCIALES]]")
+    section = copy.deepcopy(document.sections[0]._sectPr)
+    placeholder._p.get_or_add_pPr().append(section)  # Word keeps a section break in its last paragraph
+    document.sections[-1].orientation = WD_ORIENT.LANDSCAPE
+    document.add_paragraph("Annexe en paysage.")
+    model = tmp_path / "sections.docx"
+    document.save(str(model))
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(out),
+                                       "--ccap-modele", str(model)])
+    assert result.exit_code == 0, result.output
+    written = docx.Document(str(out / REF / f"{REF}_CCAP.docx"))
+    assert len(written.sections) == 2 and written.sections[-1].orientation == WD_ORIENT.LANDSCAPE
+    texts = [p.text for p in written.paragraphs]
+    # --premier-article not given: the social articles follow the buyer's one article
+    assert "Article 2 – Clause sociale d’insertion" in texts and "Article 1 – Clause sociale d’insertion" not in texts
+    with zipfile.ZipFile(out / REF / f"{REF}_CCAP.docx") as archive:
+        assert b'<w:updateFields w:val="true"/>' in archive.read("word/settings.xml")
+
+    inline = tmp_path / "inline.docx"
+    doc = docx.Document()
+    doc.add_paragraph("Clauses ci-après : [[CLAUSES SOCIALES]] (voir l'annexe 3)")
+    doc.save(str(inline))
+    refused = CliRunner().invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(tmp_path / "p"),
+                                        "--ccap-modele", str(inline)])
+    assert refused.exit_code == 2 and "doit être seul" in refused.output and "voir l'annexe 3" in refused.output
+
+
+def test_a_docx_bomb_is_refused(tmp_path):
+    bomb = tmp_path / "bombe.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+        for index in range(3):
+            archive.writestr(f"word/media/zero{index}.bin", b"\0" * 45_000_000)
+    result = CliRunner().invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(tmp_path / "o"),
+                                       "--ccap-modele", str(bomb)])
+    assert result.exit_code == 2 and "démesuré" in result.output
