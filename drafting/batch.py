@@ -166,7 +166,10 @@ def write_index(out_dir: Path, index: dict[str, str]) -> None:
 
 # ----------------------------------------------------------------------------- workers
 
-def generate_one(path: Path, settings: Settings) -> Outcome:
+_LIBRARIES: dict[tuple, object] = {}
+
+
+def generate_one(path: Path, settings: Settings, library=None) -> Outcome:
     """One market, in a worker: every failure becomes an outcome, never an exception."""
     from .generate import Options, render_market, write_market
     from .library import load_library
@@ -174,7 +177,11 @@ def generate_one(path: Path, settings: Settings) -> Outcome:
 
     start = time.perf_counter()
     try:
-        library = load_library(Path(settings.library_root) if settings.library_root else None, settings.library_version)
+        key = (settings.library_root, settings.library_version)
+        library = library or _LIBRARIES.get(key)
+        if library is None:  # once per worker process: the library does not change during a batch
+            library = _LIBRARIES[key] = load_library(Path(settings.library_root) if settings.library_root else None,
+                                                     settings.library_version)
         loaded = load_questionnaire(path, library)
         files, plan = render_market(loaded, library, Options(settings.premier_article))
         write_market(settings.out_dir, loaded.model.marche.reference, files)
@@ -220,7 +227,7 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
             report(outcome, len(summary.outcomes), total)
         else:
             todo.append(path)
-    for outcome in _execute(todo, settings, jobs):
+    for outcome in _execute(todo, settings, jobs, library):
         summary.outcomes.append(outcome)
         if outcome.status == PRODUIT:
             index[str(outcome.path.resolve())] = outcome.reference
@@ -232,11 +239,11 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
     return summary
 
 
-def _execute(paths: list[Path], settings: Settings, jobs: int) -> Iterator[Outcome]:
+def _execute(paths: list[Path], settings: Settings, jobs: int, library) -> Iterator[Outcome]:
     if not paths:
         return iter(())
     if jobs <= 1 or len(paths) == 1:
-        return (generate_one(p, settings) for p in paths)
+        return (generate_one(p, settings, library) for p in paths)
     return _pooled(paths, settings, jobs)
 
 

@@ -224,6 +224,11 @@ def type_context(type_: str, q: Questionnaire, lots: list[LotPlan], library: Lib
     return context
 
 
+def optional_param(library: Library, name: str, when: Any, default: Any) -> Any:
+    """A parameter added after some releases: those older releases still render (without it)."""
+    return library.param(name, when) if name in library.parameters else default
+
+
 def action_sociale_context(q: Questionnaire, lots: list[LotPlan], library: Library) -> dict[str, Any]:
     """Which actions, imposed or N among M: the questionnaire's word, else themes, else the catalogue."""
     when = reference_date(q, library)
@@ -235,10 +240,10 @@ def action_sociale_context(q: Questionnaire, lots: list[LotPlan], library: Libra
         ids = [a for a in library.actions if a != "parrainage"]
     ids = list(dict.fromkeys(a for a in ids if a in library.actions))
     mode = spec.mode if spec else "au_choix"
-    default_n = int(library.param("action_sociale_nombre_defaut", when))
+    default_n = int(optional_param(library, "action_sociale_nombre_defaut", when, 2))
     nombre = len(ids) if mode == "imposees" else min(spec.nombre if spec and spec.nombre else default_n, len(ids))
     realisations = (spec.realisations_par_an if spec and spec.realisations_par_an
-                    else int(library.param("action_sociale_realisations_par_an", when)))
+                    else int(optional_param(library, "action_sociale_realisations_par_an", when, 1)))
     return {
         "mode": mode if len(ids) > nombre else "imposees",
         "nombre": nombre,
@@ -274,7 +279,7 @@ def qualification_context(q: Questionnaire, lots: list[LotPlan], library: Librar
         given = getattr(spec, name)
         totals[name] = given if given is not None else (sum(values) if values and None not in values else None)
     return {"support": spec.support or q.marche.objet, **totals,
-            "taux_sorties_dynamiques": library.param("taux_sorties_dynamiques", reference_date(q, library))}
+            "taux_sorties_dynamiques": optional_param(library, "taux_sorties_dynamiques", reference_date(q, library), None)}
 
 
 TYPE_EXTRAS = {

@@ -35,6 +35,8 @@ PIECES = ("ccap", "rc", "ae", "note", "annexe")
 STATUTS = ("brouillon", "publie", "retire")
 
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+RELEASE = re.compile(r"\d{1,4}\.\d{1,4}\.\d{1,4}")
+FRAGMENT_ID = re.compile(r"[a-z][a-z0-9_]*/[a-z][a-z0-9_]*")  # « <type>/<pièce> »: it names files under versions/
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -133,7 +135,8 @@ class Library:
         try:
             return self.parameters[name].at(when)
         except KeyError:
-            raise LibraryError(f"paramètre « {name} » absent de {self.root / 'parametres.yaml'}") from None
+            where = f"de la version publiée {self.release}" if self.release else f"de {self.root / 'parametres.yaml'}"
+            raise LibraryError(f"paramètre « {name} » absent {where}") from None
 
     def fragment(self, fragment_id: str) -> Fragment:
         try:
@@ -222,13 +225,21 @@ def read_lock(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise LibraryError(f"version inconnue : {path} absent (voir « clausier library list --versions »)")
     data = _read_yaml(path)
-    if not isinstance(data.get("fragments"), dict) or not isinstance(data.get("donnees"), dict):
-        raise LibraryError(f"{path} : fichier de verrou mal formé (clés « fragments » et « donnees » attendues)")
+    fragments, donnees = data.get("fragments"), data.get("donnees")
+    if (not isinstance(fragments, dict) or not isinstance(donnees, dict)
+            or not all(isinstance(e, dict) and isinstance(e.get("version"), str) and isinstance(e.get("sha256"), str)
+                       and SEMVER.fullmatch(e["version"]) and FRAGMENT_ID.fullmatch(str(fid))
+                       for fid, e in fragments.items())
+            or not all(isinstance(d, str) and name in DATA_FILES for name, d in donnees.items())):
+        raise LibraryError(f"{path} : fichier de verrou mal formé ; il est écrit par « clausier library release » "
+                           "et ne se modifie pas à la main")
     return data
 
 
 def load_library(root: Path | None = None, version: Optional[str] = None) -> Library:
     """The working library, or with ``version`` one of its releases, byte for byte."""
+    if version is not None and not RELEASE.fullmatch(version):
+        raise LibraryError(f"version « {version} » invalide : une version publiée s'écrit par exemple 2026.2.0")
     resolved = Path(root or default_root()).resolve()
     if not (resolved / "bibliotheque.yaml").is_file():
         raise LibraryError(f"{resolved} n'est pas une bibliothèque de clauses (bibliotheque.yaml absent) ; "
@@ -237,15 +248,19 @@ def load_library(root: Path | None = None, version: Optional[str] = None) -> Lib
 
 
 def _signature(root: Path) -> str:
-    """Size and mtime of the working files: an edited library is reloaded, an unchanged one is not."""
-    parts = []
+    """A digest of the working files' contents: an edited library is reloaded, an unchanged one is not.
+
+    Contents rather than modification times, which copies and restored backups preserve.
+    """
+    digest = hashlib.sha256()
     for path in [*(root / n for n in DATA_FILES), *sorted((root / "fragments").glob("*/*.txt"))]:
         try:
-            st = path.stat()
+            raw = path.read_bytes()
         except OSError:
             continue
-        parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
+        digest.update(f"{path.relative_to(root)}\0{len(raw)}\0".encode())
+        digest.update(raw)
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=16)
@@ -265,17 +280,43 @@ def _load_cached(root_str: str, version: Optional[str], _signature: str) -> Libr
         date=_as_date(_require(release, "date", "bibliotheque.yaml"), "date"),
         parameters=_load_parameters(_yaml_bytes(source.data("parametres.yaml"), "parametres.yaml")),
         sectors=_load_sectors(_yaml_bytes(source.data("secteurs.yaml"), "secteurs.yaml")),
-        publics=tuple(p["libelle"] for p in publics.get("publics", [])),
-        modalites=tuple(m["libelle"] for m in publics.get("modalites", [])),
+        publics=_labels(publics, "publics", "publics.yaml"),
+        modalites=_labels(publics, "modalites", "publics.yaml"),
         fragments=_load_fragments(source.fragment_files(), root),
-        types=dict(types.get("types", {})),
-        condition_sociale_bases=tuple(types.get("condition_sociale_obligatoire", ())),
-        references=dict(references.get("references", {})),
-        actions=dict(actions.get("actions", {})),
+        types=_mapping_of_mappings(types, "types", "types.yaml"),
+        condition_sociale_bases=tuple(_list_of_mappings(types, "condition_sociale_obligatoire", "types.yaml")),
+        references=_mapping_of_mappings(references, "references", "references.yaml"),
+        actions=_mapping_of_mappings(actions, "actions", "actions.yaml"),
         release=version,
         data_hashes=data_hashes,
         changelog=tuple(release.get("changelog") or ()),
     )
+
+
+def _labels(data: dict[str, Any], key: str, name: str) -> tuple[str, ...]:
+    """Each entry a mapping with a « libelle »: said in French when it is not."""
+    return tuple(str(entry["libelle"]) for entry in _list_of_mappings(data, key, name, required=("libelle",)))
+
+
+def _list_of_mappings(data: dict[str, Any], key: str, name: str, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    entries = data.get(key) or []
+    if not isinstance(entries, list):
+        raise LibraryError(f"{name} : « {key} » doit être une liste")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or any(k not in entry for k in required):
+            wanted = ", ".join(f"« {k} »" for k in required) or "des clés"
+            raise LibraryError(f"{name} : {key}[{index}] doit être un dictionnaire avec {wanted}")
+    return entries
+
+
+def _mapping_of_mappings(data: dict[str, Any], key: str, name: str) -> dict[str, dict[str, Any]]:
+    entries = data.get(key) or {}
+    if not isinstance(entries, dict):
+        raise LibraryError(f"{name} : « {key} » doit être un dictionnaire (identifiant : description)")
+    for ident, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise LibraryError(f"{name} : « {key}.{ident} » doit être un dictionnaire de clés")
+    return dict(entries)
 
 
 def _yaml_bytes(raw: Optional[bytes], name: str, optional: bool = False) -> dict[str, Any]:
@@ -322,6 +363,9 @@ def _load_parameters(data: dict[str, Any], path: str = "parametres.yaml") -> dic
     for name, spec in data.items():
         if not isinstance(spec, dict) or "valeurs" not in spec or "source" not in spec:
             raise LibraryError(f"{path} : le paramètre « {name} » doit avoir « valeurs » et « source »")
+        if not isinstance(spec["valeurs"], dict) or not spec["valeurs"]:
+            raise LibraryError(f"{path} : « {name}.valeurs » doit associer au moins une date à une valeur "
+                               "(par exemple 2026-01-01: 30)")
         values = tuple(sorted((_as_date(d, f"{name}.valeurs"), v) for d, v in spec["valeurs"].items()))
         params[name] = Parameter(name, spec.get("description", ""), spec.get("unite", ""), values, spec["source"])
     return params
@@ -329,7 +373,7 @@ def _load_parameters(data: dict[str, Any], path: str = "parametres.yaml") -> dic
 
 def _load_sectors(data: dict[str, Any], path: str = "secteurs.yaml") -> dict[str, Sector]:
     sectors = {}
-    for sid, spec in data.get("secteurs", {}).items():
+    for sid, spec in _mapping_of_mappings(data, "secteurs", path).items():
         try:
             sectors[sid] = Sector(id=sid, **spec)
         except TypeError as exc:
@@ -378,6 +422,9 @@ def parse_fragment_bytes(raw: bytes, path: str, root: Path) -> Fragment:
         raise LibraryError(f"{path} : pièce « {meta['piece']} » inconnue ({', '.join(PIECES)})")
     if meta["statut"] not in STATUTS:
         raise LibraryError(f"{path} : statut « {meta['statut']} » inconnu ({', '.join(STATUTS)})")
+    if not FRAGMENT_ID.fullmatch(str(meta["id"])):
+        raise LibraryError(f"{path} : identifiant « {meta['id']} » invalide : écrivez « type/pièce » en minuscules, "
+                           "par exemple insertion/ccap")
     if not SEMVER.fullmatch(str(meta["version"])):
         raise LibraryError(f"{path} : version « {meta['version']} » : une version sémantique est attendue, "
                            "par exemple 1.2.0")
@@ -391,8 +438,8 @@ def parse_fragment_bytes(raw: bytes, path: str, root: Path) -> Fragment:
         version=str(meta["version"]),
         statut=meta["statut"],
         date_effet=_as_date(meta.get("date_effet", "2000-01-01"), f"{path}: date_effet"),
-        bases_legales=tuple(meta.get("bases_legales") or ()),
-        variables=tuple(meta.get("variables") or ()),
+        bases_legales=tuple(_meta_list(meta, "bases_legales", path)),
+        variables=tuple(str(v) for v in _meta_list(meta, "variables", path)),
         changelog=str(meta.get("changelog", "")),
         body=text[end + 5:],
         body_first_line=text[:end + 5].count("\n") + 1,
@@ -400,5 +447,12 @@ def parse_fragment_bytes(raw: bytes, path: str, root: Path) -> Fragment:
         path=str(path),
         titre=str(meta.get("titre", "")),
         fichier=str(meta.get("fichier", "")),
-        pour_types=tuple(meta.get("pour_types") or ()),
+        pour_types=tuple(str(t) for t in _meta_list(meta, "pour_types", path)),
     )
+
+
+def _meta_list(meta: dict[str, Any], key: str, path: str) -> list[Any]:
+    value = meta.get(key) or []
+    if not isinstance(value, list):
+        raise LibraryError(f"{path} : « {key} » doit être une liste, par exemple [marche, lots]")
+    return value

@@ -64,6 +64,8 @@ def check_library(root: Path, fix_typography: bool = False) -> list[Problem]:
     for fragment in sorted(library.fragments.values(), key=lambda f: f.id):
         problems += _check_fragment(fragment, library, env, root)
     problems += _check_coverage(library)
+    problems += _check_annex_names(library)
+    problems += _check_releases(root)
     problems += _check_lock(library, root)
     problems += _check_rendering(library, root)
     problems += _check_references(library)
@@ -115,6 +117,10 @@ def _check_metadata(fragment: Fragment, library: Library) -> list[Problem]:
     if fragment.type != rel.parent.name:
         out.append(Problem(ERREUR, "metadonnees", fragment.path,
                            f"type « {fragment.type} » rangé dans le dossier « {rel.parent.name} »"))
+    if fragment.piece == "annexe" and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,60}", fragment.fichier or "x"):
+        out.append(Problem(ERREUR, "metadonnees", fragment.path,
+                           f"« fichier: {fragment.fichier} » : lettres, chiffres, « _ » et « - » seulement "
+                           "(il nomme le document produit)"))
     if not fragment.changelog.strip():
         out.append(Problem(ERREUR, "metadonnees", fragment.path, "ligne « changelog » vide : dites ce que cette version change"))
     for index, base in enumerate(fragment.bases_legales):
@@ -141,6 +147,16 @@ def _nearest(word: str, known: list[str]) -> str:
 def _check_sandbox(fragment: Fragment, tree: nodes.Template) -> list[Problem]:
     """What the sandbox would refuse at render time, refused here with its line."""
     out = []
+    for node in tree.find_all(nodes.Filter):
+        if node.name == "attr":
+            argument = node.args[0] if node.args else None
+            if isinstance(argument, nodes.Const) and isinstance(argument.value, str):
+                if argument.value.startswith("_") or argument.value in UNSAFE_ATTRIBUTES:
+                    out.append(Problem(ERREUR, "bac_a_sable", _where(fragment, node.lineno),
+                                       f"accès à « {argument.value} » interdit par le bac à sable"))
+            else:
+                out.append(Problem(ERREUR, "bac_a_sable", _where(fragment, node.lineno),
+                                   "filtre « attr » avec un nom calculé : écrivez l'attribut en clair (objet.nom)"))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
         name = None
         if isinstance(node, nodes.Getattr):
@@ -329,6 +345,38 @@ def _type_text(library: Library, type_: str, piece: str) -> str:
             if name in library.fragments:
                 texts.append(library.fragments[name].body)
     return "\n".join(texts)
+
+
+RESERVED_FILE_STEMS = ("CCAP_clauses-sociales", "RC_clauses-sociales", "AE_annexe-engagements-sociaux",
+                       "note-de-synthese", "grille-de-suivi", "CCAP")
+
+
+def _check_annex_names(library: Library) -> list[Problem]:
+    """Two documents with one name would overwrite each other in the market's folder."""
+    out, seen = [], {}
+    for fragment in sorted(library.fragments.values(), key=lambda f: f.id):
+        if fragment.piece != "annexe" or fragment.statut != "publie":
+            continue
+        stem = fragment.fichier or fragment.id.replace("/", "_")
+        if stem in RESERVED_FILE_STEMS or stem in seen:
+            other = seen.get(stem, "une pièce de clausier")
+            out.append(Problem(ERREUR, "metadonnees", fragment.path,
+                               f"« fichier: {stem} » déjà utilisé par {other} : choisissez un autre nom"))
+        seen[stem] = fragment.id
+    return out
+
+
+def _check_releases(root: Path) -> list[Problem]:
+    """Every released copy still has the hash its lock recorded: last year's DCEs stay reproducible."""
+    from .library_release import release_versions
+
+    out = []
+    for version in release_versions(root):
+        try:
+            load_library(root, version)
+        except LibraryError as exc:
+            out.append(Problem(ERREUR, "version", str(root / "versions" / f"{version}.lock"), exc.message))
+    return out
 
 
 def _check_coverage(library: Library) -> list[Problem]:

@@ -21,7 +21,7 @@ import yaml
 
 from .errors import LibraryError
 from .library import (
-    DATA_FILES, LOCK_FILE, SEMVER, VERSIONS_DIR, Library, data_store_path, fragment_store_path, load_library,
+    DATA_FILES, FRAGMENT_ID, LOCK_FILE, SEMVER, VERSIONS_DIR, Library, data_store_path, fragment_store_path, load_library,
     read_lock,
 )
 
@@ -217,14 +217,25 @@ def init_library(target: Path, source: Optional[Path] = None) -> Path:
     return target
 
 
+def _check_names(fragment_id: str, version: Optional[str] = None) -> None:
+    """Both name files under versions/: nothing else may reach the disk."""
+    if not FRAGMENT_ID.fullmatch(fragment_id):
+        raise LibraryError(f"identifiant de fragment « {fragment_id} » invalide : écrivez « type/pièce », "
+                           "par exemple insertion/ccap (liste : clausier library list)")
+    if version is not None and not SEMVER.fullmatch(version):
+        raise LibraryError(f"version de fragment « {version} » invalide : écrivez par exemple 1.2.0")
+
+
 def fragment_versions(root: Path, fragment_id: str) -> list[str]:
     """Every released version of one fragment, oldest first."""
+    _check_names(fragment_id)
     folder = root / VERSIONS_DIR / "fragments" / fragment_id
     return sorted((p.stem for p in folder.glob("*.txt")), key=version_key) if folder.is_dir() else []
 
 
 def fragment_text(root: Path, fragment_id: str, version: Optional[str]) -> tuple[str, str]:
     """(label, text) of a released version, or of the working file when ``version`` is None."""
+    _check_names(fragment_id, version)
     if version is None:
         fragment = load_library(root).fragment(fragment_id)
         return f"{fragment_id} (dossier de travail, version {fragment.version})", Path(fragment.path).read_text(encoding="utf-8")

@@ -92,6 +92,8 @@ def environment_for(fragments: dict[str, Fragment]) -> ImmutableSandboxedEnviron
     key = tuple(sorted(f"{f.id}:{f.sha256}" for f in fragments.values()))
     env = _ENVIRONMENTS.get(key)
     if env is None:
+        if len(_ENVIRONMENTS) >= 8:  # a long-lived process editing its library must not grow without bound
+            _ENVIRONMENTS.clear()
         env = make_environment()
         env.loader = LibraryLoader(dict(fragments))
         _ENVIRONMENTS[key] = env

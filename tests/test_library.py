@@ -299,3 +299,60 @@ def test_a_release_that_fails_midway_leaves_the_library_as_it_was(runner, lib, m
     assert done.exit_code == 0, done.output
     assert check(runner, lib).exit_code == 0
     assert (lib / "bibliotheque.yaml").read_text(encoding="utf-8").count("resume: essai") == 1
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.iterdir()), ids=lambda p: p.name)
+def test_every_example_still_generates_with_the_first_release(runner, example, tmp_path):
+    result = runner.invoke(main, ["generate", str(example), "--out", str(tmp_path), "--library-version", "2026.1.0"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(next(tmp_path.glob("*/manifest.json")).read_text(encoding="utf-8"))
+    assert manifest["bibliotheque"]["version"] == "2026.1.0"
+    assert {f["version"] for f in manifest["fragments"] if f["id"].startswith("insertion/")} <= {"1.0.0"}
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("publics.yaml", "  - id: rqth\n    libelle:", "  - id: rqth\n    nom:", "publics[3] doit être un dictionnaire avec « libelle »"),
+    ("parametres.yaml", "  valeurs:\n    2020-01-01: 70\n", "  valeurs: []\n", "« heures_minimum.valeurs » doit associer"),
+    ("actions.yaml", "  parrainage:\n    libelle: \"Parrainage\"", "  parrainage: \"Parrainage\"\n  autre:\n    libelle: \"x\"",
+     "« actions.parrainage » doit être un dictionnaire"),
+    ("fragments/insertion/rc.txt", "variables: [lots, facilitateur", "variables: 3\nx: [lots, facilitateur",
+     "« variables » doit être une liste"),
+])
+def test_malformed_library_files_get_a_french_message_not_a_crash(runner, lib, file, old, new, message):
+    edit(lib / file, old, new)
+    for args in (["library", "check"], ["plan", str(EXAMPLES / "example-ecole.yaml")]):
+        result = runner.invoke(main, [*args, "--library", str(lib)])
+        assert result.exit_code in (1, 3) and message in result.output and "Erreur interne" not in result.output, result.output
+
+
+def test_sandbox_escape_through_attr_filter_is_caught(runner, lib):
+    path = lib / "fragments/insertion/rc.txt"
+    edit(path, "# Clause sociale d’insertion\n",
+         "# Clause sociale d’insertion\n\n{% if false %}{{ lots|attr('__class__') }}{{ lots|attr(lots[0].intitule) }}{% endif %}\n")
+    result = check(runner, lib)
+    assert "accès à « __class__ » interdit" in result.output and "filtre « attr » avec un nom calculé" in result.output
+
+
+def test_check_verifies_the_released_copies(runner, lib):
+    stored = lib / "versions/fragments/insertion/ccap/1.0.0.txt"
+    edit(stored, "Pénalités", "Pénalités allégées")
+    result = check(runner, lib)
+    assert result.exit_code == 1 and "versions/2026.1.0.lock" in result.output and "altérée" in result.output
+
+
+def test_annex_file_names_are_checked(runner, lib):
+    path = lib / "fragments/commun/annexe_publics.txt"
+    edit(path, "fichier: annexe-publics-eligibles", "fichier: CCAP_clauses-sociales")
+    assert "déjà utilisé par une pièce de clausier" in check(runner, lib).output
+    edit(path, "fichier: CCAP_clauses-sociales", "fichier: ../evasion")
+    assert "lettres, chiffres" in check(runner, lib).output
+
+
+@pytest.mark.parametrize("args", [
+    ["library", "show", "../../../../etc/passwd", "--version", "1.0.0"],
+    ["library", "show", "insertion/ccap", "--version", "../../../x"],
+    ["plan", str(EXAMPLES / "example-ecole.yaml"), "--library-version", "../../x"],
+])
+def test_names_that_would_leave_the_library_are_refused(runner, args):
+    result = runner.invoke(main, args)
+    assert result.exit_code == 3 and "invalide" in result.output

@@ -100,3 +100,48 @@ def test_every_file_passes_the_open_xml_sdk_validator(generated):
                              capture_output=True, text=True, timeout=120)
         report = json.loads(run.stdout)
         assert report.get("errors", []) == [], f"{path.name}: {report['errors'][:3]}"
+
+
+@pytest.mark.office
+@needs_soffice
+def test_libreoffice_synthese_equals_suivi_consolider(tmp_path, write_q):
+    """The enterprise's « Synthèse » (recalculated by LibreOffice) and the facilitator's consolidation agree.
+
+    The grid is filled as an enterprise would, with a bad row, a lot typed as text and formulas typed into
+    input cells: both sides must leave out exactly the same cells.
+    """
+    from click.testing import CliRunner
+
+    from tests.test_consolidate import fill_grid, generate, three_clause_market
+
+    grid = generate(CliRunner(), write_q(three_clause_market()), tmp_path / "sortie")
+    filled = fill_grid(grid, tmp_path / "remplie.xlsx")
+    soffice(["--convert-to", "xlsx", "--outdir", str(tmp_path / "recalc"), str(filled)], tmp_path / "profile")
+    values = openpyxl.load_workbook(tmp_path / "recalc" / "remplie.xlsx", data_only=True)["Synthèse"]
+    result = CliRunner().invoke(main, ["suivi", "consolider", str(filled), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.stdout)["marches"][0]["lignes"]
+    measured = [line for line in lines if line["type"] in ("insertion", "action_sociale", "plan_de_progres")]
+    assert len(measured) == 7
+    rows = {line["lot"] for line in measured}
+    assert rows == {1, 2, 3}
+    wb = openpyxl.load_workbook(filled, read_only=True)
+    table = list(wb["Clausier"].iter_rows(values_only=True))   # the grid says where each lot sits in « Synthèse »
+    wb.close()
+    header = next(i for i, r in enumerate(table) if r[0] == "lot")
+    columns = table[header]
+    meta = {(r[0], r[columns.index("type")]): r[columns.index("synthese_ligne")] for r in table[header + 1:] if r[0]}
+    for line in measured:
+        row = meta[(line["lot"], line["type"])]
+        cells = [values.cell(row, col).value for col in range(1, 9)]
+        assert cells[0] == line["lot"]
+        assert cells[1] == line["engagement"]
+        assert cells[2] == pytest.approx(line["realise"]), line
+        assert cells[4] == pytest.approx(line["taux"]), line
+        assert cells[5] == pytest.approx(line["ecart"]), line
+        assert cells[7] == pytest.approx(line["penalites"]), line
+        if line["type"] == "insertion":
+            assert (cells[3], cells[6]) == (pytest.approx(line["heures_formation"]), line["beneficiaires"])
+        if line["type"] == "action_sociale":
+            assert cells[3] == pytest.approx(line["participants"])
+    assert sum(1 for line in measured if line["realise"]) == 5   # the comparison is not between empty grids

@@ -1,0 +1,901 @@
+"""Consolidation of filled monitoring grids: what the facilitator reports to buyers.
+
+A grid comes back from an enterprise, so it is untrusted input. It is read with
+openpyxl in read-only mode and ``data_only=False``: formulas are never evaluated
+and cached values are never trusted; every figure is recomputed here from the
+input cells, with the same rules as the hidden helper columns the grid's
+« Synthèse » sums (see ``xlsx_writer``), so both always agree. A bad cell is
+reported with its address and the rest still counts; a file that cannot be read
+is reported in French and the other files are still consolidated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from . import formatting as fr
+from .errors import OutputError
+from .plan import TYPE_LABELS
+from .xlsx_writer import (
+    A_DATE, A_LOT, A_PARTICIPANTS, A_TYPE, ACTION_COLUMNS, ACTIONS, ACTIONS_SHEET, AXES, CATEGORIES, CONTRATS,
+    DATE_MAX, DATE_MIN, FORMAT_VERSION, H_CONTRAT, H_CATEGORIE, H_DEBUT, H_FEMME, H_FIN, H_FORMATION, H_HEURES, H_ID,
+    H_LOT, H_MODALITE, H_MOIS, H_QPV, H_ROME, H_VALIDATION, HOURS_COLUMNS, HOURS_MAX, HOURS_SHEET, INPUT_ROWS,
+    LISTS_SHEET, META_FIELDS, META_MARKER, META_SHEET, MODALITES, P_ACTION, P_ANNEE, P_AXE, P_CIBLE, P_INDICATEUR,
+    P_LOT, PLAN_COLUMNS, PLAN_SHEET, YEAR_MAX,
+)
+
+MAX_ROWS = 100_000                        # rows read per sheet: a hostile file cannot make us loop for ever
+MAX_UNCOMPRESSED = 300 * 1024 * 1024      # a zip bomb is refused before openpyxl inflates it
+MAX_PROBLEMS = 1000                       # per file: beyond, a count (a broken export would flood the report)
+REPORT_FORMAT = "clausier-consolidation/1"
+SHEETS_FOR = {"insertion": HOURS_SHEET, "action_sociale": ACTIONS_SHEET, "plan_de_progres": PLAN_SHEET}
+HEADERS_FOR = {HOURS_SHEET: [name for name, _ in HOURS_COLUMNS], ACTIONS_SHEET: [c[0] for c in ACTION_COLUMNS],
+               PLAN_SHEET: [c[0] for c in PLAN_COLUMNS]}
+ROME = re.compile(r"^[A-Z]\d{4}$")
+IGNORED = object()  # a cell whose value must not count (formula, error value)
+
+
+class GridError(Exception):
+    """A file that cannot be consolidated at all; the message says why, in French."""
+
+
+@dataclass
+class Problem:
+    cellule: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.cellule} : {self.message}" if self.cellule else self.message
+
+
+@dataclass
+class Line:
+    """One lot and one retained consideration: what was due, what was done, what it may cost."""
+
+    lot: int
+    intitule: str
+    type: str
+    unite: str
+    engagement: Optional[float]
+    realise: Optional[float]
+    ecart: Optional[float]
+    taux: Optional[float]
+    penalite_unitaire: Optional[float]
+    penalites: Optional[float]
+    complement: Optional[float] = None    # training hours (insertion) or participants (actions)
+    beneficiaires: Optional[int] = None
+    synthese_ligne: Optional[int] = None
+    observation: str = ""
+
+    @property
+    def libelle(self) -> str:
+        return TYPE_LABELS.get(self.type, self.type)
+
+
+@dataclass
+class Indicators:
+    beneficiaires: int = 0
+    femmes: int = 0
+    residents_qpv: int = 0
+    sexe_non_renseigne: int = 0
+    qpv_non_renseigne: int = 0
+    types_contrat: dict[str, int] = field(default_factory=dict)
+    heures_travaillees: float = 0.0
+    heures_formation: float = 0.0
+    actions_realisees: int = 0
+    participants_actions: float = 0.0
+    plans_produits: int = 0
+
+    @property
+    def part_femmes(self) -> Optional[float]:
+        return self.femmes / self.beneficiaires if self.beneficiaires else None
+
+    @property
+    def part_qpv(self) -> Optional[float]:
+        return self.residents_qpv / self.beneficiaires if self.beneficiaires else None
+
+
+@dataclass
+class MarketReport:
+    fichier: str
+    reference: str
+    objet: str
+    acheteur: str
+    facilitateur: str
+    bibliotheque: str
+    lines: list[Line]
+    indicators: Indicators
+    problems: list[Problem]
+
+
+@dataclass
+class Consolidation:
+    markets: list[MarketReport]
+    failures: list[tuple[str, str]]  # (file, why it could not be read)
+
+    @property
+    def penalites(self) -> float:
+        return sum(line.penalites or 0 for m in self.markets for line in m.lines)
+
+
+def consolidate(paths: list[Path]) -> Consolidation:
+    """Read every grid; one bad file never stops the others."""
+    markets, failures = [], []
+    for path in paths:
+        try:
+            markets.append(read_grid(path))
+        except GridError as exc:
+            failures.append((str(path), str(exc)))
+    seen: dict[str, str] = {}
+    for market in markets:
+        if market.reference in seen:
+            market.problems.insert(0, Problem("", f"le marché {market.reference} figure aussi dans {seen[market.reference]} : "
+                                                  "vérifiez qu'il ne s'agit pas de deux versions de la même grille"))
+        seen.setdefault(market.reference, market.fichier)
+    return Consolidation(markets, failures)
+
+
+# --- reading one file -------------------------------------------------------------------------------------------------
+
+def read_grid(path: Path) -> MarketReport:
+    """One filled grid, or GridError with the reason in French."""
+    try:
+        _check_archive(path)
+    except OSError as exc:  # a name too long, a permission refused…
+        raise GridError(f"lecture impossible ({exc.strerror or type(exc).__name__})") from None
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False, keep_vba=False)
+    except Exception as exc:  # openpyxl raises many kinds on damaged files; none may escape
+        raise GridError(f"classeur Excel endommagé ou illisible ({_why(exc)})") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _read_workbook(wb, path)
+    except GridError:
+        raise
+    except Exception as exc:
+        raise GridError(f"classeur Excel endommagé ou illisible ({_why(exc)})") from None
+    finally:
+        wb.close()
+
+
+def _why(exc: Exception) -> str:
+    """The parser's error class only: its English detail would not help a facilitator."""
+    return type(exc).__name__
+
+
+def _check_archive(path: Path) -> None:
+    """Say plainly what the file is when it is not an xlsx, before any parser touches it."""
+    if not path.exists():
+        raise GridError("fichier introuvable")
+    if path.is_dir():
+        raise GridError("c'est un dossier, pas un classeur Excel")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+    except zipfile.BadZipFile:
+        raise GridError("ce n'est pas un classeur Excel .xlsx (le fichier n'est pas une archive zip : ancien format .xls, "
+                        "classeur protégé par mot de passe, autre type de fichier ou fichier tronqué ?)") from None
+    except OSError as exc:
+        raise GridError(f"lecture impossible ({exc.strerror or exc})") from None
+    except Exception as exc:
+        raise GridError(f"archive zip endommagée ({_why(exc)})") from None
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise GridError("archive zip qui n'est pas un classeur Excel .xlsx")
+    if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
+        raise GridError(f"classeur trop volumineux une fois décompressé (plus de {MAX_UNCOMPRESSED // 2**20} Mo) : "
+                        "ce n'est pas une grille de suivi")
+
+
+@dataclass
+class Meta:
+    values: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def _read_workbook(wb: Any, path: Path) -> MarketReport:
+    meta = _metadata(wb)
+    types = {item["type"] for item in meta.items}
+    for kind, sheet in SHEETS_FOR.items():
+        if kind in types and sheet not in wb.sheetnames:
+            raise GridError(f"onglet « {sheet} » absent : la grille a été modifiée ; demandez au titulaire de repartir "
+                            "de la grille fournie avec le DCE")
+    problems = _Problems()
+    lists = _lists(wb, problems)
+    epoch = getattr(wb, "epoch", None)
+    reader = _Reader(problems, epoch)
+    lots_of = {kind: {item["lot"] for item in meta.items if item["type"] == kind} for kind in SHEETS_FOR}
+    hours = _read_hours(wb, reader, lots_of["insertion"], lists) if "insertion" in types else None
+    actions = _read_actions(wb, reader, lots_of["action_sociale"], lists) if "action_sociale" in types else None
+    plans = _read_plans(wb, reader, lots_of["plan_de_progres"], lists) if "plan_de_progres" in types else None
+    lines = [_line(item, hours, actions, plans) for item in meta.items]
+    indicators = hours.indicators() if hours else Indicators()
+    if actions:
+        indicators.actions_realisees = sum(actions.done.values())
+        indicators.participants_actions = sum(actions.participants.values())
+    if plans:
+        indicators.plans_produits = sum(len(years) for years in plans.years.values())
+    v = meta.values
+    return MarketReport(str(path), v["reference"], v.get("objet", ""), v.get("acheteur", ""), v.get("facilitateur", ""),
+                        v.get("bibliotheque", ""), lines, indicators, problems.done())
+
+
+class _Problems(list):
+    """Problems of one file, capped so a broken export cannot flood the report."""
+
+    dropped = 0
+
+    def add(self, sheet: str, ref: str, message: str) -> None:
+        if len(self) >= MAX_PROBLEMS:
+            self.dropped += 1
+            return
+        self.append(Problem(f"{sheet}!{ref}" if ref else sheet, message))
+
+    def done(self) -> list[Problem]:
+        if self.dropped:
+            self.append(Problem("", f"… et {self.dropped} autre(s) problème(s) non détaillé(s)"))
+        return list(self)
+
+
+def _cell(row: tuple, col: int) -> Any:
+    return row[col] if col < len(row) else None
+
+
+def _meta_rows(wb: Any) -> Iterator[tuple]:
+    ws = wb[META_SHEET]
+    for index, row in enumerate(ws.iter_rows(min_row=1, max_row=2000, max_col=len(META_FIELDS)), start=1):
+        cells = []
+        for col, cell in enumerate(row):
+            if cell.data_type == "f":
+                raise GridError(f"onglet masqué « {META_SHEET} » altéré (formule en {_ref(col, index)}) : "
+                                "repartez de la grille fournie avec le DCE")
+            cells.append(None if cell.data_type == "e" else cell.value)
+        yield tuple(cells)
+
+
+def _metadata(wb: Any) -> Meta:
+    """The hidden sheet: recognise a grid of ours and what it commits to, or say why not."""
+    if META_SHEET not in wb.sheetnames:
+        raise GridError(f"ce classeur n'est pas une grille de suivi clausier (onglet masqué « {META_SHEET} » absent ; "
+                        "une grille produite avant la consolidation doit être régénérée avec « clausier generate »)")
+    rows = _meta_rows(wb)
+    first = next(rows, ())
+    if len(first) < 2 or first[0] != META_MARKER or not _is_number(first[1]):
+        raise GridError(f"ce classeur n'est pas une grille de suivi clausier (onglet « {META_SHEET} » sans la marque "
+                        f"« {META_MARKER} »)")
+    version = int(first[1])
+    if version > FORMAT_VERSION:
+        raise GridError(f"grille au format {version}, plus récent que celui que ce clausier sait lire ({FORMAT_VERSION}) : "
+                        "mettez clausier à jour")
+    values: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+    header: Optional[list[str]] = None
+    for row in rows:
+        if header is None:
+            if row and row[0] == "lot":
+                header = [str(c) if c is not None else "" for c in row]
+            elif row and isinstance(row[0], str):
+                values[row[0]] = row[1] if len(row) > 1 else None
+            continue
+        if not any(c is not None for c in row):
+            break
+        items.append(_meta_item(dict(zip(header, row))))
+    if not isinstance(values.get("reference"), (str, int)) or not str(values["reference"]).strip():
+        raise GridError(f"onglet masqué « {META_SHEET} » altéré : référence du marché absente")
+    values["reference"] = str(values["reference"])
+    for key in ("objet", "acheteur", "facilitateur", "bibliotheque"):
+        values[key] = "" if values.get(key) is None else str(values[key])
+    if header is None or not items:
+        raise GridError(f"onglet masqué « {META_SHEET} » altéré : aucun engagement lisible")
+    return Meta(values, items)
+
+
+def _meta_item(raw: dict[str, Any]) -> dict[str, Any]:
+    def number(name: str, whole: bool = False) -> Optional[float]:
+        value = raw.get(name)
+        if value is None:
+            return None
+        if not _is_number(value) or value < 0 or (whole and value != int(value)):
+            raise GridError(f"onglet masqué « {META_SHEET} » altéré : valeur « {name} » invalide")
+        return int(value) if whole else float(value)
+
+    kind = raw.get("type")
+    if kind not in TYPE_LABELS:
+        raise GridError(f"onglet masqué « {META_SHEET} » altéré : considération « {kind} » inconnue")
+    lot = number("lot", whole=True)
+    if not lot:
+        raise GridError(f"onglet masqué « {META_SHEET} » altéré : numéro de lot invalide")
+    return {"lot": lot, "intitule": "" if raw.get("intitule") is None else str(raw["intitule"]), "type": kind,
+            "engagement": number("engagement"), "unite": str(raw.get("unite") or ""),
+            "penalite_unitaire": number("penalite_unitaire"), "heures_par_100k": number("heures_par_100k"),
+            "par_an": number("par_an"), "synthese_ligne": number("synthese_ligne", whole=True)}
+
+
+def _lists(wb: Any, problems: _Problems) -> dict[str, set[str]]:
+    """Drop-down values as the grid offered them; the built-in ones when the sheet is gone."""
+    lists = {"categories": set(CATEGORIES), "modalites": set(MODALITES), "contrats": set(CONTRATS),
+             "actions": set(ACTIONS), "axes": set(AXES)}
+    if LISTS_SHEET not in wb.sheetnames:
+        problems.add(LISTS_SHEET, "", "onglet masqué des listes absent : valeurs contrôlées avec les listes par défaut")
+        return lists
+    columns: list[list[str]] = []
+    for index, row in enumerate(wb[LISTS_SHEET].iter_rows(min_row=1, max_row=500, max_col=20, values_only=True)):
+        if index == 0:
+            columns = [[str(v)] if v is not None else [""] for v in row]
+            continue
+        for col, value in enumerate(row[:len(columns)]):
+            if value is not None:
+                columns[col].append(str(value))
+    for values in columns:
+        if values and values[0] in lists and len(values) > 1:
+            lists[values[0]] = set(values[1:])
+    return lists
+
+
+def _ref(col: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(col + 1)}{row}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+class _Reader:
+    """Cell values as the helper columns see them, with a problem for each one that cannot count."""
+
+    def __init__(self, problems: _Problems, epoch: Any) -> None:
+        self.problems = problems
+        self.epoch = epoch
+
+    def rows(self, wb: Any, sheet: str, width: int) -> Iterator[tuple[int, tuple]]:
+        """Rows 2 to the end of the input zone, values cleaned; rows beyond it are counted, reported, skipped."""
+        ws = wb[sheet]
+        expected = HEADERS_FOR[sheet]
+        beyond, header = 0, False
+        for index, row in enumerate(ws.iter_rows(min_row=1, max_col=width), start=1):
+            if index == 1:
+                header = True
+                found = [c.value for c in row]
+                for col, name in enumerate(expected):
+                    if _cell(found, col) != name:
+                        raise GridError(f"colonnes de l'onglet « {sheet} » modifiées (attendu « {name} » en "
+                                        f"{_ref(col, 1)}) : repartez de la grille fournie avec le DCE")
+                continue
+            if index > MAX_ROWS + 1:
+                self.problems.add(sheet, "", f"plus de {fr.nombre(MAX_ROWS).replace(fr.NNBSP, ' ')} lignes : seules les "
+                                             f"{fr.nombre(MAX_ROWS).replace(fr.NNBSP, ' ')} premières ont été lues")
+                break
+            if all(c.value is None for c in row):
+                continue
+            if index > INPUT_ROWS + 1:
+                beyond += 1
+                continue
+            yield index, tuple(self.value(sheet, c, col, index) for col, c in enumerate(row))
+        if not header:
+            raise GridError(f"onglet « {sheet} » vide : la grille a été modifiée ; repartez de la grille fournie avec le DCE")
+        if beyond:
+            self.problems.add(sheet, "", f"{beyond} ligne(s) saisie(s) au-delà de la ligne {INPUT_ROWS + 1}, hors de la zone "
+                                         "de saisie : non comptées (la Synthèse du classeur ne les compte pas non plus)")
+
+    def value(self, sheet: str, cell: Any, col: int, row: int) -> Any:
+        value = cell.value
+        if value is None:
+            return None
+        if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+            self.problems.add(sheet, _ref(col, row), f"formule saisie dans une cellule de saisie (« {_short(value)} ») : "
+                                                     "ignorée, saisissez une valeur")
+            return IGNORED
+        if cell.data_type == "e":
+            self.problems.add(sheet, _ref(col, row), f"valeur d'erreur {value} : ignorée")
+            return IGNORED
+        if isinstance(value, str) and not value.strip(" "):
+            return None
+        return value
+
+    def number(self, value: Any) -> Optional[float]:
+        """What ISNUMBER sees: numbers and dates (Excel stores dates as numbers), never text or booleans."""
+        if _is_number(value):
+            return float(value)
+        if isinstance(value, (dt.datetime, dt.date)) and not isinstance(value, dt.time):
+            from openpyxl.utils.datetime import to_excel
+
+            return float(to_excel(value, self.epoch) if self.epoch else to_excel(value))
+        return None
+
+    def date(self, value: Any) -> Optional[dt.date]:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if _is_number(value):
+            from openpyxl.utils.datetime import from_excel
+
+            try:
+                converted = from_excel(value, self.epoch) if self.epoch else from_excel(value)
+            except (ValueError, OverflowError, TypeError):
+                return None
+            return converted.date() if isinstance(converted, dt.datetime) else None
+        return None
+
+
+def _text(value: Any) -> Optional[str]:
+    """A free-text cell as the helper columns test it (LEN(TRIM(x))>0): None when empty or ignored."""
+    if value is None or value is IGNORED:
+        return None
+    text = str(value)
+    return text if text.strip(" ") else None
+
+
+def _excel_trim(text: str) -> str:
+    """Excel's TRIM: outer spaces removed, inner runs of spaces made single (spaces only, not tabs)."""
+    return re.sub(" +", " ", text.strip(" "))
+
+
+# --- « Suivi heures » ---------------------------------------------------------------------------------------------
+
+@dataclass
+class _Person:
+    femme: set[str] = field(default_factory=set)
+    qpv: set[str] = field(default_factory=set)
+    contrats: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Hours:
+    worked: dict[int, float] = field(default_factory=dict)
+    training: dict[int, float] = field(default_factory=dict)
+    people: dict[int, set[str]] = field(default_factory=dict)
+    persons: dict[str, _Person] = field(default_factory=dict)
+
+    def indicators(self) -> Indicators:
+        out = Indicators(beneficiaires=len(self.persons), heures_travaillees=sum(self.worked.values()),
+                         heures_formation=sum(self.training.values()))
+        for person in self.persons.values():
+            out.femmes += "O" in person.femme
+            out.sexe_non_renseigne += not person.femme
+            out.residents_qpv += "O" in person.qpv
+            out.qpv_non_renseigne += not person.qpv
+            for contrat in person.contrats:
+                out.types_contrat[contrat] = out.types_contrat.get(contrat, 0) + 1
+        out.types_contrat = dict(sorted(out.types_contrat.items()))
+        return out
+
+
+def _identifier(reader: _Reader, value: Any, sheet: str, ref: str) -> Optional[str]:
+    """The key the helper column R computes: trimmed text, or a whole number; case folded like Excel's « = »."""
+    if value is None or value is IGNORED:
+        return None
+    number = reader.number(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        reader.problems.add(sheet, ref, "date saisie comme identifiant : saisissez le code convenu avec le facilitateur")
+    if number is not None:
+        if number != int(number):
+            reader.problems.add(sheet, ref, f"identifiant « {_short(value)} » non entier : ligne non comptée")
+            return None
+        return str(int(number)).lower()
+    if not isinstance(value, str):
+        reader.problems.add(sheet, ref, f"identifiant « {_short(value)} » illisible : ligne non comptée")
+        return None
+    key = _excel_trim(value)
+    if key.startswith("="):
+        return None
+    if len(key) > 30:
+        reader.problems.add(sheet, ref, "identifiant de plus de 30 caractères : vérifiez qu'il ne s'agit pas d'un nom")
+    return key.lower()
+
+
+def _lot(reader: _Reader, value: Any, lots: set[int], sheet: str, ref: str, clause: str) -> Optional[int]:
+    """The lot key (helper column S): a number typed or chosen in the list, never text or a formula."""
+    if value is IGNORED:
+        return None
+    if value is None:
+        reader.problems.add(sheet, ref, "lot manquant : ligne non comptée")
+        return None
+    number = reader.number(value)
+    if number is None:
+        reader.problems.add(sheet, ref, f"lot « {_short(value)} » saisi comme du texte : choisissez-le dans la liste ; "
+                                        "ligne non comptée")
+        return None
+    if number not in lots:
+        reader.problems.add(sheet, ref, f"lot {fr.nombre(number).replace(fr.NNBSP, ' ')} sans {clause} : "
+                                        "ligne non comptée")
+        return None
+    return int(number)
+
+
+def _hours_value(reader: _Reader, value: Any, sheet: str, ref: str, what: str) -> float:
+    if value is None or value is IGNORED:
+        return 0.0
+    number = reader.number(value)
+    if number is None:
+        reader.problems.add(sheet, ref, f"{what} « {_short(value)} » : pas un nombre, non compté")
+        return 0.0
+    if number < 0:
+        reader.problems.add(sheet, ref, f"nombre d'heures négatif ({fr.nombre(number).replace(fr.NNBSP, ' ')}) : non compté")
+        return 0.0
+    if number > HOURS_MAX:
+        reader.problems.add(sheet, ref, f"plus de {HOURS_MAX} heures dans le mois "
+                                        f"({fr.nombre(number).replace(fr.NNBSP, ' ')}) : non compté")
+        return 0.0
+    return number
+
+
+def _in_list(reader: _Reader, value: Any, allowed: set[str], sheet: str, ref: str, what: str,
+             required: bool = False) -> Optional[str]:
+    if value is IGNORED:
+        return None
+    if value is None:
+        if required:
+            reader.problems.add(sheet, ref, f"{what} manquant(e)")
+        return None
+    text = str(value).strip()
+    if text not in allowed:
+        reader.problems.add(sheet, ref, f"{what} « {_short(value)} » hors de la liste proposée")
+    return text
+
+
+def _date_check(reader: _Reader, value: Any, sheet: str, ref: str, what: str, required: bool = False) -> Optional[dt.date]:
+    if value is IGNORED:
+        return None
+    if value is None:
+        if required:
+            reader.problems.add(sheet, ref, f"{what} manquante")
+        return None
+    day = reader.date(value)
+    if day is None or not DATE_MIN <= day <= DATE_MAX:
+        reader.problems.add(sheet, ref, f"{what} invalide (« {_short(value)} ») : saisissez une date JJ/MM/AAAA")
+        return None
+    return day
+
+
+def _yes_no(value: Any) -> Optional[str]:
+    if value is None or value is IGNORED:
+        return None
+    text = str(value).strip().upper()
+    return {"O": "O", "OUI": "O", "N": "N", "NON": "N"}.get(text, "?")
+
+
+def _read_hours(wb: Any, reader: _Reader, lots: set[int], lists: dict[str, set[str]]) -> _Hours:
+    sheet, out = HOURS_SHEET, _Hours()
+    seen_months: dict[tuple, int] = {}
+    for n, row in reader.rows(wb, sheet, len(HOURS_COLUMNS)):
+        ref = lambda col: _ref(col, n)  # noqa: E731
+        key = _identifier(reader, row[H_ID], sheet, ref(H_ID))
+        lot = _lot(reader, row[H_LOT], lots, sheet, ref(H_LOT), "clause d'insertion")
+        if key is None and row[H_ID] is None:
+            reader.problems.add(sheet, ref(H_ID), "identifiant pseudonymisé manquant : ligne non comptée")
+        if key is None or lot is None:
+            continue
+        worked = _hours_value(reader, row[H_HEURES], sheet, ref(H_HEURES), "heures travaillées")
+        training = _hours_value(reader, row[H_FORMATION], sheet, ref(H_FORMATION), "heures de formation")
+        if row[H_HEURES] is None and row[H_FORMATION] is None:
+            reader.problems.add(sheet, ref(H_HEURES), "aucune heure saisie sur la ligne")
+        out.worked[lot] = out.worked.get(lot, 0.0) + worked
+        out.training[lot] = out.training.get(lot, 0.0) + training
+        out.people.setdefault(lot, set()).add(key)
+        person = out.persons.setdefault(key, _Person())
+        _in_list(reader, row[H_CATEGORIE], lists["categories"], sheet, ref(H_CATEGORIE), "catégorie d'éligibilité", True)
+        _date_check(reader, row[H_VALIDATION], sheet, ref(H_VALIDATION), "date de validation par le facilitateur", True)
+        _in_list(reader, row[H_MODALITE], lists["modalites"], sheet, ref(H_MODALITE), "modalité")
+        contrat = _in_list(reader, row[H_CONTRAT], lists["contrats"], sheet, ref(H_CONTRAT), "type de contrat")
+        if contrat:
+            person.contrats.add(contrat)
+        start = _date_check(reader, row[H_DEBUT], sheet, ref(H_DEBUT), "date de début du contrat")
+        end = _date_check(reader, row[H_FIN], sheet, ref(H_FIN), "date de fin du contrat")
+        if start and end and end < start:
+            reader.problems.add(sheet, ref(H_FIN), "fin du contrat antérieure à son début")
+        rome = row[H_ROME]
+        if rome not in (None, IGNORED) and not ROME.match(str(rome).strip().upper()):
+            reader.problems.add(sheet, ref(H_ROME), f"code ROME « {_short(rome)} » invalide (une lettre et quatre chiffres)")
+        month = _date_check(reader, row[H_MOIS], sheet, ref(H_MOIS), "mois", True)
+        if month:
+            slot = (key, lot, month.year, month.month)
+            if slot in seen_months:
+                reader.problems.add(sheet, ref(H_MOIS), f"même personne, même lot et même mois que la ligne "
+                                                        f"{seen_months[slot]} : vérifiez qu'il ne s'agit pas d'un doublon")
+            seen_months.setdefault(slot, n)
+        for col, target in ((H_FEMME, person.femme), (H_QPV, person.qpv)):
+            answer = _yes_no(row[col])
+            if answer == "?":
+                reader.problems.add(sheet, ref(col), f"« {_short(row[col])} » : répondez O ou N")
+            elif answer:
+                target.add(answer)
+    return out
+
+
+# --- « Actions sociales » et « Plan de progrès » ------------------------------------------------------------------
+
+@dataclass
+class _Actions:
+    done: dict[int, int] = field(default_factory=dict)
+    participants: dict[int, float] = field(default_factory=dict)
+
+
+def _read_actions(wb: Any, reader: _Reader, lots: set[int], lists: dict[str, set[str]]) -> _Actions:
+    sheet, out = ACTIONS_SHEET, _Actions()
+    for n, row in reader.rows(wb, sheet, len(ACTION_COLUMNS)):
+        ref = lambda col: _ref(col, n)  # noqa: E731
+        lot = _lot(reader, row[A_LOT], lots, sheet, ref(A_LOT), "clause d'action sociale")
+        day = _date_check(reader, row[A_DATE], sheet, ref(A_DATE), "date de l'action", True)
+        people = row[A_PARTICIPANTS]
+        count = reader.number(people) if people is not IGNORED else None
+        if people is None:
+            reader.problems.add(sheet, ref(A_PARTICIPANTS), "nombre de participants manquant : action non comptée")
+        elif people is not IGNORED and count is None:
+            reader.problems.add(sheet, ref(A_PARTICIPANTS), f"« {_short(people)} » n'est pas un nombre de participants : "
+                                                            "action non comptée")
+        elif count is not None and count < 1:
+            reader.problems.add(sheet, ref(A_PARTICIPANTS), "aucun participant : action non comptée")
+        elif count is not None and count != int(count):
+            reader.problems.add(sheet, ref(A_PARTICIPANTS), "nombre de participants non entier")
+        _in_list(reader, row[A_TYPE], lists["actions"], sheet, ref(A_TYPE), "type d'action", True)
+        if lot is None or day is None or count is None or count < 1:
+            continue
+        out.done[lot] = out.done.get(lot, 0) + 1
+        out.participants[lot] = out.participants.get(lot, 0.0) + count
+    return out
+
+
+@dataclass
+class _Plans:
+    years: dict[int, set[int]] = field(default_factory=dict)
+
+
+def _read_plans(wb: Any, reader: _Reader, lots: set[int], lists: dict[str, set[str]]) -> _Plans:
+    sheet, out = PLAN_SHEET, _Plans()
+    for n, row in reader.rows(wb, sheet, len(PLAN_COLUMNS)):
+        ref = lambda col: _ref(col, n)  # noqa: E731
+        lot = _lot(reader, row[P_LOT], lots, sheet, ref(P_LOT), "plan de progrès")
+        year_value = row[P_ANNEE]
+        year = reader.number(year_value) if year_value not in (None, IGNORED) else None
+        if year_value is None:
+            reader.problems.add(sheet, ref(P_ANNEE), "année d'exécution manquante : ligne non comptée")
+        elif year_value is not IGNORED and (year is None or not 1 <= year <= YEAR_MAX or year != int(year)):
+            reader.problems.add(sheet, ref(P_ANNEE), f"année d'exécution « {_short(year_value)} » invalide (1, 2, 3…) : "
+                                                     "ligne non comptée")
+            year = None
+        missing = [name for col, name in ((P_ACTION, "l'action"), (P_INDICATEUR, "l'indicateur"), (P_CIBLE, "la cible"))
+                   if _text(row[col]) is None]
+        if missing:
+            reader.problems.add(sheet, ref(P_ACTION), f"ligne incomplète ({', '.join(missing)} manque) : non comptée")
+        _in_list(reader, row[P_AXE], lists["axes"], sheet, ref(P_AXE), "axe de progrès", True)
+        if lot is None or year is None or missing:
+            continue
+        out.years.setdefault(lot, set()).add(int(year))
+    return out
+
+
+# --- figures per lot and consideration ----------------------------------------------------------------------------
+
+def _line(item: dict[str, Any], hours: Optional[_Hours], actions: Optional[_Actions], plans: Optional[_Plans]) -> Line:
+    """The same arithmetic as the « Synthèse » row: done, rate, gap, penalties."""
+    lot, kind, due, rate = item["lot"], item["type"], item["engagement"], item["penalite_unitaire"]
+    done: Optional[float] = None
+    extra: Optional[float] = None
+    people: Optional[int] = None
+    note = ""
+    if kind == "insertion" and hours is not None:
+        extra = hours.training.get(lot, 0.0)
+        done = hours.worked.get(lot, 0.0) + extra
+        people = len(hours.people.get(lot, ()))
+        if due is None:
+            note = f"engagement selon les commandes ({fr.nombre(item['heures_par_100k'] or 0)} h par 100 000 € HT commandés)"
+    elif kind == "action_sociale" and actions is not None:
+        done = float(actions.done.get(lot, 0))
+        extra = actions.participants.get(lot, 0.0)
+        if due is None:
+            note = "nombre d'actions dues : voir le CCAP (durée d'exécution non connue à la rédaction)"
+    elif kind == "plan_de_progres" and plans is not None:
+        done = float(len(plans.years.get(lot, ())))
+        if due is None:
+            note = "nombre de plans dus : voir le CCAP (durée d'exécution non connue à la rédaction)"
+    else:
+        note = "suivi qualitatif : voir les bilans prévus au CCAP"
+    gap = max(0.0, due - done) if due is not None and done is not None else None
+    rate_done = (done / due if due > 0 else 0.0) if due is not None and done is not None else None
+    penalties = gap * rate if gap is not None and rate is not None else None
+    return Line(lot, item["intitule"], kind, item["unite"], due, done, gap, rate_done, rate, penalties, extra, people,
+                item["synthese_ligne"], note.replace(fr.NNBSP, " ").replace(fr.NBSP, " "))
+
+
+# --- outputs ------------------------------------------------------------------------------------------------------
+
+def _plain(text: str) -> str:
+    return text.replace(fr.NBSP, " ").replace(fr.NNBSP, " ")
+
+
+def _n(value: Optional[float]) -> str:
+    return "—" if value is None else _plain(fr.nombre(value))
+
+
+def _pct(value: Optional[float]) -> str:
+    return "—" if value is None else _plain(fr.pourcent(round(value, 4)))
+
+
+def _eur(value: Optional[float]) -> str:
+    return "—" if value is None else _plain(fr.euros(value))
+
+
+UNIT_SHORT = {"heures": "h", "actions": "action(s)", "plans": "plan(s)"}
+
+
+def report_text(result: Consolidation) -> str:
+    read, failed = len(result.markets), len(result.failures)
+    out = [f"Consolidation de {read + failed} grille(s) de suivi : {read} lue(s), {failed} non lue(s)."]
+    for market in result.markets:
+        out += ["", f"Marché {market.reference} — {market.objet} ({market.fichier})"]
+        current = None
+        for line in market.lines:
+            if line.lot != current:
+                out.append(f"  Lot {line.lot} — {line.intitule}")
+                current = line.lot
+            if line.realise is None:
+                out.append(f"    {line.libelle} : {line.observation}")
+                continue
+            unit = UNIT_SHORT.get(line.unite, line.unite)
+            due = f"{_n(line.engagement)} {unit}" if line.engagement is not None else "non chiffré"
+            gap = f"{_n(line.ecart)} {unit}" if line.ecart is not None else "—"
+            text = (f"    {line.libelle} : engagement {due}, réalisé {_n(line.realise)} {unit} "
+                    f"({_pct(line.taux)}), écart {gap}, pénalités potentielles {_eur(line.penalites)}")
+            if line.type == "insertion":
+                text += f" ; {_n(line.complement)} h de formation, {line.beneficiaires} personne(s)"
+            elif line.type == "action_sociale":
+                text += f" ; {_n(line.complement)} participant(s)"
+            out.append(text)
+            if line.observation:
+                out.append(f"      ({line.observation})")
+        i = market.indicators
+        contracts = ", ".join(f"{name} {count}" for name, count in i.types_contrat.items()) or "non renseignés"
+        out.append(f"  Indicateurs : {i.beneficiaires} bénéficiaire(s) ; femmes {i.femmes} ({_pct(i.part_femmes)}) ; "
+                   f"résidents QPV {i.residents_qpv} ({_pct(i.part_qpv)}) ; contrats : {contracts} ; "
+                   f"{_n(i.heures_formation)} h de formation")
+        if market.problems:
+            out.append(f"  Problèmes ({len(market.problems)}) :")
+            out += [f"    {p.render()}" for p in market.problems]
+    if result.markets:
+        out += ["", f"Total des pénalités potentielles : {_eur(result.penalites)} (dues seulement en fin d'exécution, "
+                    "après procédure contradictoire)."]
+    if result.failures:
+        out += ["", "Fichiers non lus :"] + [f"  {name} : {why}" for name, why in result.failures]
+    return "\n".join(out) + "\n"
+
+
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def report_data(result: Consolidation) -> dict[str, Any]:
+    markets = []
+    for m in result.markets:
+        i = m.indicators
+        markets.append({
+            "fichier": m.fichier, "reference": m.reference, "objet": m.objet, "acheteur": m.acheteur,
+            "facilitateur": m.facilitateur, "bibliotheque": m.bibliotheque,
+            "lignes": [{"lot": line.lot, "intitule": line.intitule, "type": line.type, "consideration": line.libelle,
+                        "unite": line.unite, "engagement": _whole(line.engagement), "realise": _whole(line.realise),
+                        "ecart": _whole(line.ecart), "taux": line.taux, "penalite_unitaire": _whole(line.penalite_unitaire),
+                        "penalites": _whole(line.penalites),
+                        **({"heures_formation": _whole(line.complement), "beneficiaires": line.beneficiaires}
+                           if line.type == "insertion" else {}),
+                        **({"participants": _whole(line.complement)} if line.type == "action_sociale" else {}),
+                        "ligne_synthese": line.synthese_ligne, "observation": line.observation} for line in m.lines],
+            "indicateurs": {"beneficiaires": i.beneficiaires, "femmes": i.femmes, "part_femmes": i.part_femmes,
+                            "residents_qpv": i.residents_qpv, "part_qpv": i.part_qpv,
+                            "sexe_non_renseigne": i.sexe_non_renseigne, "qpv_non_renseigne": i.qpv_non_renseigne,
+                            "types_contrat": i.types_contrat, "heures_travaillees": _whole(i.heures_travaillees),
+                            "heures_formation": _whole(i.heures_formation), "actions_realisees": i.actions_realisees,
+                            "participants_actions": _whole(i.participants_actions), "plans_produits": i.plans_produits},
+            "problemes": [{"cellule": p.cellule, "message": p.message} for p in m.problems],
+        })
+    return {"format": REPORT_FORMAT, "marches": markets,
+            "fichiers_non_lus": [{"fichier": name, "erreur": why} for name, why in result.failures],
+            "penalites_potentielles": _whole(result.penalites)}
+
+
+def report_json(result: Consolidation) -> str:
+    return json.dumps(report_data(result), ensure_ascii=False, indent=2) + "\n"
+
+
+def build_report_xlsx(result: Consolidation) -> bytes:
+    """Three sheets for the buyer's file; every text goes through write_string, so none becomes a formula."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                      "strings_to_urls": False})
+    header = wb.add_format({"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"})
+    number = wb.add_format({"num_format": "#,##0.##"})
+    pct = wb.add_format({"num_format": "0%"})
+    money = wb.add_format({"num_format": '#,##0.00 "€"'})
+
+    def sheet(name: str, columns: list[tuple[str, int]], rows: list[list[Any]], formats: dict[int, Any]) -> None:
+        ws = wb.add_worksheet(name)
+        for col, (title, width) in enumerate(columns):
+            ws.write_string(0, col, title, header)
+            ws.set_column(col, col, width)
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                if value is None:
+                    continue
+                if _is_number(value):
+                    ws.write_number(r, col, value, formats.get(col, number))
+                else:
+                    ws.write_string(r, col, str(value))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+
+    lines = [[m.fichier, m.reference, m.objet, m.acheteur, line.lot, line.intitule, line.libelle, line.unite,
+              line.engagement, line.realise, line.ecart, line.taux, line.penalite_unitaire, line.penalites,
+              line.observation] for m in result.markets for line in m.lines]
+    sheet("Consolidation", [("Fichier", 30), ("Marché", 16), ("Objet", 40), ("Acheteur", 28), ("Lot", 6),
+                            ("Intitulé", 28), ("Considération", 40), ("Unité", 10), ("Engagement", 12), ("Réalisé", 12),
+                            ("Écart", 12), ("Taux de réalisation", 12), ("Pénalité par unité", 12),
+                            ("Pénalités potentielles", 14), ("Observation", 50)],
+          lines, {11: pct, 12: money, 13: money})
+    contracts = sorted({name for m in result.markets for name in m.indicators.types_contrat})
+    indicators = [[m.fichier, m.reference, m.indicators.beneficiaires, m.indicators.femmes, m.indicators.part_femmes,
+                   m.indicators.residents_qpv, m.indicators.part_qpv, m.indicators.heures_travaillees,
+                   m.indicators.heures_formation, m.indicators.actions_realisees, m.indicators.participants_actions,
+                   m.indicators.plans_produits, *(m.indicators.types_contrat.get(c, 0) for c in contracts)]
+                  for m in result.markets]
+    sheet("Indicateurs", [("Fichier", 30), ("Marché", 16), ("Bénéficiaires", 12), ("Femmes", 10), ("Part des femmes", 10),
+                          ("Résidents QPV", 10), ("Part des résidents QPV", 10), ("Heures travaillées", 12),
+                          ("Heures de formation", 12), ("Actions réalisées", 10), ("Participants aux actions", 12),
+                          ("Plans d'actions produits", 12), *((f"Contrats : {c}", 12) for c in contracts)],
+          indicators, {4: pct, 6: pct})
+    problems = [[m.fichier, m.reference, p.cellule, p.message, "avertissement"] for m in result.markets for p in m.problems]
+    problems += [[name, "", "", why, "fichier non lu"] for name, why in result.failures]
+    sheet("Problèmes", [("Fichier", 30), ("Marché", 16), ("Cellule", 20), ("Problème", 80), ("Gravité", 14)], problems, {})
+    wb.close()
+    return buffer.getvalue()
+
+
+def write_report(out: Path, data: bytes, inputs: list[Path]) -> None:
+    """Write beside the target then rename: an interrupted run never leaves half a report, nor overwrites a grid."""
+    target = out.resolve()
+    if any(target == p.resolve() for p in inputs if p.exists()):
+        raise OutputError(f"le rapport {out} écraserait une des grilles lues : choisissez un autre nom")
+    if target.is_dir():
+        raise OutputError(f"{out} est un dossier : indiquez un nom de fichier, par exemple rapport.xlsx")
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"le dossier {folder} n'existe pas : aucun rapport écrit")
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"écriture impossible dans {folder} ({exc.strerror})") from None
+    try:
+        with os.fdopen(handle, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise OutputError(f"écriture impossible de {out} ({exc.strerror}) : aucun rapport écrit") from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
