@@ -244,17 +244,27 @@ def _execute(paths: list[Path], settings: Settings, jobs: int, library) -> Itera
         return iter(())
     if jobs <= 1 or len(paths) == 1:
         return (generate_one(p, settings, library) for p in paths)
-    return _pooled(paths, settings, jobs)
+    return _pooled(paths, settings, jobs, library)
 
 
-def _pooled(paths: list[Path], settings: Settings, jobs: int) -> Iterator[Outcome]:
-    """Workers are recycled every few hundred markets so memory stays flat over a long portfolio."""
+def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterator[Outcome]:
+    """Forked workers start with the engine already imported and the library loaded (Linux, macOS);
+    elsewhere they are spawned and recycled every few hundred markets to keep memory flat."""
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn" if os.name == "nt" else "forkserver")
-    extra = {"max_tasks_per_child": 200} if sys.version_info >= (3, 11) else {}
+    if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
+        from . import generate  # noqa: F401  imported once here, shared by every forked worker
+        from .render import warm_up
+
+        _LIBRARIES[(settings.library_root, settings.library_version)] = library
+        warm_up(library.fragments)
+        context, extra = multiprocessing.get_context("fork"), {}
+    else:
+        context = multiprocessing.get_context("spawn")
+        extra = {"max_tasks_per_child": 200} if sys.version_info >= (3, 11) else {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, **extra) as pool:
-        yield from pool.map(_worker, [(p, settings) for p in paths], chunksize=1)
+        chunk = 1  # markets differ tenfold in size: one at a time keeps both workers busy
+        yield from pool.map(_worker, [(p, settings) for p in paths], chunksize=chunk)
 
 
 def duplicates(summary: Summary) -> list[tuple[str, list[Path]]]:

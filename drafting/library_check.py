@@ -195,7 +195,11 @@ def _needed(fragment: Fragment, library: Library, env: jinja2.Environment, stack
 def _check_variables(fragment: Fragment, tree: nodes.Template, library: Library, env: jinja2.Environment) -> list[Problem]:
     out = []
     for name in meta.find_referenced_templates(tree):
-        if name is None or name not in library.fragments:
+        if name is None:
+            out.append(Problem(ERREUR, "inclusion", fragment.path,
+                               "inclusion d'un nom calculé : écrivez le nom du fragment en clair, "
+                               "par exemple {% include \"commun/publics\" %}"))
+        elif name not in library.fragments:
             out.append(Problem(ERREUR, "inclusion", fragment.path,
                                f"fragment inclus « {name} » absent de la bibliothèque"))
         elif library.fragments[name].statut != "publie" and fragment.statut == "publie":

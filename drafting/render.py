@@ -8,6 +8,7 @@ name the fragment and the line in its file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from decimal import Decimal
 from typing import Any, Optional
@@ -96,8 +97,40 @@ def environment_for(fragments: dict[str, Fragment]) -> ImmutableSandboxedEnviron
             _ENVIRONMENTS.clear()
         env = make_environment()
         env.loader = LibraryLoader(dict(fragments))
+        env.bytecode_cache = _bytecode_cache()
         _ENVIRONMENTS[key] = env
     return env
+
+
+_CACHE: list = []
+
+
+def _bytecode_cache() -> Optional[jinja2.BytecodeCache]:
+    """Compiled fragments kept between runs, keyed by their text's checksum.
+
+    Compiling the library's templates costs a few hundred milliseconds per process,
+    more than rendering a market. Jinja's default per-user cache folder refuses to
+    use a folder owned by someone else or writable by others; any problem there
+    simply means no cache.
+    """
+    if not _CACHE:
+        try:
+            _CACHE.append(jinja2.FileSystemBytecodeCache())
+        except (OSError, RuntimeError):
+            _CACHE.append(None)
+    return _CACHE[0]
+
+
+def warm_up(fragments: dict[str, Fragment]) -> None:
+    """Compile every published fragment now (before forking workers, they then share the result)."""
+    env = environment_for(fragments)
+    for fragment in fragments.values():
+        if fragment.statut == "publie":
+            _direct_includes(fragment.sha256, fragment.body)
+            try:
+                env.get_template(fragment.id)
+            except jinja2.TemplateError:
+                pass  # reported with its line when the fragment is actually rendered
 
 
 def compile_fragment(fragment: Fragment, fragments: Optional[dict[str, Fragment]] = None) -> jinja2.Template:
@@ -176,14 +209,9 @@ def _direct_includes(sha256: str, body: str) -> tuple[str, ...]:
     """Parsed once per fragment text: a portfolio renders the same fragments hundreds of times."""
     found = _INCLUDES.get(sha256)
     if found is None:
-        from jinja2 import meta
-
-        try:
-            found = tuple(n for n in meta.find_referenced_templates(_ENV_FOR_PARSING.parse(body)) if n)
-        except jinja2.TemplateSyntaxError:
-            found = ()
-        _INCLUDES[sha256] = found
+        # Literal names only: « library check » refuses any other form of include.
+        found = _INCLUDES[sha256] = tuple(dict.fromkeys(_INCLUDE.findall(body)))
     return found
 
 
-_ENV_FOR_PARSING = make_environment()
+_INCLUDE = re.compile(r"""\{%-?\s*include\s+["']([^"']+)["']""")

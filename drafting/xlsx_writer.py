@@ -19,7 +19,9 @@ facilitator never read two different results from the same file.
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 import io
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
@@ -163,6 +165,10 @@ def commitments(plan: Plan, info: GridInfo) -> list[Commitment]:
     return out
 
 
+_SharedMaster = namedtuple("_SharedMaster", ["formula", "format", "value", "si", "ref"])
+_SharedChild = namedtuple("_SharedChild", ["format", "si"])
+
+
 class _Sheet(Worksheet):
     """A worksheet that stores our formulas as written.
 
@@ -175,6 +181,91 @@ class _Sheet(Worksheet):
 
     def _prepare_formula(self, formula, expand_future_functions=False):
         return formula[1:] if formula.startswith("=") else formula
+
+    def write_shared_formula(self, first_row: int, last_row: int, col: int, formula: str) -> None:
+        """One formula filled down a column, stored once as an OOXML shared formula.
+
+        Excel writes filled-down formulas this way; Excel, LibreOffice and openpyxl read
+        them back per cell. The helper columns hold thousands of such cells: written one
+        by one they were most of the grid's cost.
+        """
+        index = self._shared_count = getattr(self, "_shared_count", -1) + 1
+        ref = f"{xl_rowcol_to_cell(first_row, col)}:{xl_rowcol_to_cell(last_row, col)}"
+        self._check_dimensions(last_row, col)
+        self._check_dimensions(first_row, col)
+        self.table[first_row][col] = _SharedMaster(self._prepare_formula(formula), None, 0, index, ref)
+        children = self.__dict__.setdefault("_children", {})
+        for row in range(first_row + 1, last_row + 1):
+            children.setdefault(row, []).append((col, index))
+
+    def _write_sheet_data(self) -> None:
+        """Rows as xlsxwriter writes them, then the shared-formula cells added at their right.
+
+        The helper cells are the same two dozen bytes a few thousand times: written here
+        as text rather than one by one through xlsxwriter's cell machinery.
+        """
+        children = self.__dict__.get("_children")
+        if not children:
+            return super()._write_sheet_data()
+        real, self.fh = self.fh, io.StringIO()
+        try:
+            super()._write_sheet_data()
+            written = self.fh.getvalue()
+        finally:
+            self.fh = real
+        self.fh.write(_merge_children(written, children, self.table))
+
+    def _write_cell(self, row: int, col: int, cell) -> None:
+        kind = cell.__class__.__name__
+        if kind == "_SharedMaster":
+            self.fh.write(f'<c r="{xl_rowcol_to_cell(row, col)}"><f t="shared" ref="{cell.ref}" si="{cell.si}">'
+                          f"{self._escape_data(cell.formula)}</f><v>0</v></c>")
+        elif kind == "_SharedChild":
+            self.fh.write(f'<c r="{xl_rowcol_to_cell(row, col)}"><f t="shared" si="{cell.si}"/><v>0</v></c>')
+        else:
+            super()._write_cell(row, col, cell)
+
+
+_ROW = re.compile(r'<row r="(\d+)"[^>]*?(/?)>')
+
+
+def _merge_children(xml: str, children: dict[int, list[tuple[int, int]]], table: dict) -> str:
+    """Insert ``<c><f t="shared" si=…/></c>`` cells into ``<sheetData>`` rows, creating missing rows.
+
+    Helper columns are the rightmost of their sheet, so the cells go at the end of
+    each row; a row's « spans » hint is dropped when it gains cells.
+    """
+    letters = {col: xl_col_to_name(col) for entries in children.values() for col, _ in entries}
+
+    def cells(row: int) -> str:
+        entries = sorted(children[row])
+        existing = table.get(row)
+        if existing and max(existing) > entries[0][0]:
+            raise ValueError("shared helper cells must be the rightmost of their row")
+        number = row + 1
+        return "".join(f'<c r="{letters[col]}{number}"><f t="shared" si="{si}"/><v>0</v></c>' for col, si in entries)
+
+    if not xml.startswith("<sheetData>"):  # xlsxwriter writes <sheetData/> for an empty sheet
+        xml = "<sheetData></sheetData>"
+    body = xml[len("<sheetData>"): -len("</sheetData>")]
+    out, pending, position = ["<sheetData>"], sorted(children), 0
+    for match in _ROW.finditer(body):
+        row = int(match.group(1)) - 1
+        out.append(body[position:match.start()])
+        position = match.start()
+        while pending and pending[0] < row:
+            out.append(f'<row r="{pending[0] + 1}">{cells(pending.pop(0))}</row>')
+        if pending and pending[0] == row:
+            empty = match.group(2) == "/"
+            end = match.end() if empty else body.index("</row>", match.end())
+            tag = re.sub(r' spans="[^"]*"', "", match.group(0)).replace("/>", ">")
+            content = "" if empty else body[match.end():end]
+            out.append(f"{tag}{content}{cells(pending.pop(0))}</row>")
+            position = end if empty else end + len("</row>")
+    out.append(body[position:])
+    out += [f'<row r="{row + 1}">{cells(row)}</row>' for row in pending]
+    out.append("</sheetData>")
+    return "".join(out)
 
 
 class _Workbook(xlsxwriter.Workbook):
@@ -363,8 +454,7 @@ def _helper_columns(ws, fmt, first: int, formulas: list, width: int = 12) -> Non
         col = first + offset
         ws.write_string(0, col, HELPER_HEADER, fmt["helper"])
         ws.set_column(col, col, width, None, {"hidden": True})
-        for row in range(1, INPUT_ROWS + 1):
-            ws.write_formula(row, col, formula(row + 1), None, 0)
+        ws.write_shared_formula(1, INPUT_ROWS, col, formula(2))
 
 
 def _not_formula(*cells: str) -> str:
@@ -379,9 +469,9 @@ def _first_occurrence(key: str) -> Any:
     numeric-looking one as a number, so two engines could disagree.
     """
     def formula(n: int) -> str:
-        if n == 2:
-            return f'=IF({key}2<>"",1,0)'
-        return f'=IFERROR(IF({key}{n}="",0,IF(SUMPRODUCT(--({key}$2:{key}${n - 1}={key}{n}))=0,1,0)),0)'
+        # From the header row down to the row above: the same formula filled down (a shared formula);
+        # the header text never equals a « lot|… » key.
+        return f'=IFERROR(IF({key}{n}="",0,IF(SUMPRODUCT(--({key}$1:{key}{n - 1}={key}{n}))=0,1,0)),0)'
     return formula
 
 

@@ -166,3 +166,29 @@ def test_framework_without_minimum_has_no_fixed_commitment(grids):
     assert lines[(2, "insertion")]["penalites"] is None and "commandes" in lines[(2, "insertion")]["observation"]
     assert lines[(1, "egalite_diversite")]["realise"] is None
     assert "qualitatif" in lines[(1, "egalite_diversite")]["observation"]
+
+
+def test_helper_formulas_are_filled_down_as_shared_formulas_consistently(tmp_path, monkeypatch):
+    """A shared formula is the row-2 formula moved row by row: each per-row generator must give exactly that."""
+    import yaml
+    from openpyxl.formula.translate import Translator
+
+    import drafting.xlsx_writer as xw
+
+    generators = []
+    real = xw._helper_columns
+
+    def recording(ws, fmt, first, formulas, width=12):
+        generators.extend(formulas)
+        return real(ws, fmt, first, formulas, width)
+
+    monkeypatch.setattr(xw, "_helper_columns", recording)
+    source = tmp_path / "trois.yaml"
+    source.write_text(yaml.safe_dump(three_clause_market(), allow_unicode=True), encoding="utf-8")
+    grid = generate(CliRunner(), source, tmp_path / "out")
+    assert len(generators) >= 7
+    for formula in generators:
+        for row in (3, 4, 17, 501):
+            assert Translator(formula(2), origin="A2").translate_formula(f"A{row}") == formula(row), formula(row)
+    with __import__("zipfile").ZipFile(grid) as archive:
+        assert any(b't="shared"' in archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/"))
