@@ -261,6 +261,37 @@ def fragment_diff(root: Path, fragment_id: str, versions: tuple[str, ...]) -> st
     new_label, new = fragment_text(root, fragment_id, versions[1] if len(versions) == 2 else None)
     if old == new:
         return f"{old_label} et {new_label} sont identiques.\n"
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                 fromfile=old_label, tofile=new_label, n=2)
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    lines = [line.rstrip("\n") for line in difflib.unified_diff(old.splitlines(), new.splitlines(),
+                                                              fromfile=old_label, tofile=new_label, n=1, lineterm="")]
+    return "\n".join(_words_in_long_lines(lines)) + "\n"
+
+
+def _words_in_long_lines(lines: list[str]) -> list[str]:
+    """A paragraph is one long line: a changed one is shown word by word, [-removed-]{+added+}."""
+    out, index = [], 0
+    while index < len(lines):
+        line = lines[index]
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if (line.startswith("-") and not line.startswith("---") and following.startswith("+")
+                and not following.startswith("+++") and max(len(line), len(following)) > 100):
+            out.append("~" + _word_diff(line[1:], following[1:]))
+            index += 2
+            continue
+        out.append(line)
+        index += 1
+    return out
+
+
+def _word_diff(old: str, new: str) -> str:
+    import difflib
+
+    a, b = old.split(" "), new.split(" ")
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(" ".join(a[i1:i2]))
+        if op in ("delete", "replace"):
+            parts.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if op in ("insert", "replace"):
+            parts.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(parts)
