@@ -214,14 +214,14 @@ def revue(programme: Path | None, out_file: Path | None, modele: Path | None, ac
     2 si le fichier lui-même est illisible (aucun fichier écrit).
     """
     from drafting.errors import InputError, OutputError
-    from drafting.revue import build_review_xlsx, build_template_xlsx, review, summary_text, write_atomic
+    from drafting.revue import build_review_xlsx, build_template_xlsx, review, summary_text, write_review
 
     if modele is not None:
         if programme is not None or out_file is not None:
             raise InputError("--modele s'emploie seul : « clausier revue --modele programme.xlsx ».")
         if modele.exists():
             raise OutputError(f"{modele} existe déjà : choisissez un autre nom, un programme rempli ne doit pas être écrasé")
-        write_atomic(modele, build_template_xlsx(_library(library_dir)))
+        write_review(modele, build_template_xlsx(_library(library_dir)))
         click.echo(f"Modèle de programme écrit : {modele} (une ligne par marché ; voir la feuille « Instructions »).")
         return
     if programme is None or out_file is None:
@@ -229,7 +229,7 @@ def revue(programme: Path | None, out_file: Path | None, modele: Path | None, ac
                                "(ou « clausier revue --modele programme.xlsx » pour le modèle vierge).")
     library = _library(library_dir)
     result = review(programme, library, acheteur_type)
-    write_atomic(out_file, build_review_xlsx(result, library), (programme,))
+    write_review(out_file, build_review_xlsx(result, library), (programme,))
     for anomalie in result.anomalies:
         click.echo(anomalie.render(), err=True)
     click.echo(summary_text(result) + f"Revue écrite : {out_file}", nl=True)

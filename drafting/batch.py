@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from importlib import import_module
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -253,7 +254,7 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     import multiprocessing
 
     if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
-        from . import generate  # noqa: F401  imported once here, shared by every forked worker
+        import_module(".generate", __package__)  # imported once here, shared by every forked worker
         from .render import warm_up
 
         _LIBRARIES[(settings.library_root, settings.library_version)] = library

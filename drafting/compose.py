@@ -13,7 +13,7 @@ from .hours import market_penalty
 from .library import CONSIDERATION_TYPES, Fragment, Library
 from .markup import Block, BulletItem, Heading, Paragraph, Run, Table, escape, parse_blocks, placeholder, plain
 from .model import Questionnaire
-from .plan import RETENUE, TYPE_LABELS, LotPlan, Plan
+from .plan import TYPE_LABELS, LotPlan, Plan
 from .decisions import reference_date
 
 PROCEDURE_LABELS = {
@@ -144,7 +144,7 @@ def _missing_wording(type_: str, lots: list[LotPlan]) -> list[Block]:
     return [
         Heading(1, [Run(TYPE_LABELS[type_])]),
         Paragraph([Run(f"Clause retenue pour le(s) lot(s) n° {numbers}. ")] + [
-            Run(f"À compléter : la bibliothèque de clauses ne fournit pas encore cette rédaction ; "
+            Run("À compléter : la bibliothèque de clauses ne fournit pas encore cette rédaction ; "
                 "rédigez-la avec le facilitateur (contenu, indicateurs, pénalités).", placeholder=True)]),
     ]
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import re
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from . import formatting as fr
-from .errors import OutputError
+from .files import write_atomic
 from .plan import TYPE_LABELS
 from .xlsx_writer import (
     A_DATE, A_LOT, A_PARTICIPANTS, A_TYPE, ACTION_COLUMNS, ACTIONS, ACTIONS_SHEET, AXES, CATEGORIES, CONTRATS,
@@ -873,29 +871,7 @@ def build_report_xlsx(result: Consolidation) -> bytes:
 
 
 def write_report(out: Path, data: bytes, inputs: list[Path]) -> None:
-    """Write beside the target then rename: an interrupted run never leaves half a report, nor overwrites a grid."""
-    target = out.resolve()
-    if any(target == p.resolve() for p in inputs if p.exists()):
-        raise OutputError(f"le rapport {out} écraserait une des grilles lues : choisissez un autre nom")
-    if target.is_dir():
-        raise OutputError(f"{out} est un dossier : indiquez un nom de fichier, par exemple rapport.xlsx")
-    folder = target.parent
-    if not folder.is_dir():
-        raise OutputError(f"le dossier {folder} n'existe pas : aucun rapport écrit")
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"écriture impossible dans {folder} ({exc.strerror})") from None
-    try:
-        with os.fdopen(handle, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"écriture impossible de {out} ({exc.strerror}) : aucun rapport écrit") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """The xlsx report, complete or absent, never over one of the grids it was read from."""
+    write_atomic(out, data, inputs, "rapport")
+
+

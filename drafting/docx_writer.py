@@ -14,7 +14,7 @@ from importlib import resources
 
 from .compose import Piece
 from .formatting import typography
-from .markup import Block, BulletItem, Heading, Paragraph, Run, Table
+from .markup import Block, BulletItem, Heading, Run, Table
 from .ooxml import xml_text, zip_parts
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

@@ -21,7 +21,7 @@ import yaml
 
 from .errors import LibraryError
 from .library import (
-    DATA_FILES, FRAGMENT_ID, LOCK_FILE, SEMVER, VERSIONS_DIR, Library, data_store_path, fragment_store_path, load_library,
+    FRAGMENT_ID, LOCK_FILE, SEMVER, VERSIONS_DIR, Library, data_store_path, fragment_store_path, load_library,
     read_lock,
 )
 

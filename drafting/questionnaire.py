@@ -7,14 +7,13 @@ file in one pass instead of discovering errors one run at a time.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import hashlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union, get_args, get_origin
+from typing import Any, Iterable, Optional, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -53,13 +52,19 @@ def load_questionnaire(path: Path, library: Library) -> LoadedQuestionnaire:
         from .questionnaire_form import read_form
 
         return read_form(path, library)
+    return parse_questionnaire(read_input(path), source, library)
+
+
+def read_input(path: Path) -> bytes:
+    """A questionnaire file's bytes, or the reason it cannot be read, in French."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise QuestionnaireError(source, [Issue("", "fichier introuvable : vérifiez le chemin")]) from None
+        raise QuestionnaireError(str(path), [Issue("", "fichier introuvable : vérifiez le chemin")]) from None
+    except IsADirectoryError:
+        raise QuestionnaireError(str(path), [Issue("", "c'est un dossier : indiquez un fichier de questionnaire")]) from None
     except OSError as exc:
-        raise QuestionnaireError(source, [Issue("", f"fichier illisible ({exc.strerror})")]) from None
-    return parse_questionnaire(raw, source, library)
+        raise QuestionnaireError(str(path), [Issue("", f"fichier illisible ({exc.strerror})")]) from None
 
 
 def parse_questionnaire(raw: bytes, source: str, library: Library) -> LoadedQuestionnaire:
@@ -183,7 +188,7 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int],
         for key_node, value_node in node.value:
             key = key_node.value
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                problems.append(Issue(_fmt(path), f"clé invalide : une clé est un mot (par exemple « objet »), "
+                problems.append(Issue(_fmt(path), "clé invalide : une clé est un mot (par exemple « objet »), "
                                                   "pas un nombre, une liste ni une valeur vide", key_node.start_mark.line + 1))
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge" or key == "<<":

@@ -228,15 +228,10 @@ def _instructions(wb, head, aid) -> None:
 
 def read_form(path: Path, library: Library):
     """Read a filled form into the same dictionary a YAML file gives, cells as locations."""
-    from .questionnaire import LoadedQuestionnaire, validate_data
+    from .questionnaire import LoadedQuestionnaire, read_input, validate_data
 
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise QuestionnaireError(source, [Issue("", "fichier introuvable : vérifiez le chemin")]) from None
-    except OSError as exc:
-        raise QuestionnaireError(source, [Issue("", f"fichier illisible ({exc.strerror})")]) from None
+    raw = read_input(path)
     data, cells = parse_form(raw, source)
     model, issues = validate_data(data, cells, library)
     if issues or model is None:

@@ -25,9 +25,7 @@ import csv
 import datetime as dt
 import io
 import math
-import os
 import re
-import tempfile
 import unicodedata
 import warnings
 import zipfile
@@ -35,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from .errors import InputError, OutputError
+from .errors import InputError
+from .files import write_atomic
 from .library import Library
 from .plan import A_ETUDIER, RETENUE, TYPE_LABELS, Plan
 
@@ -866,33 +865,9 @@ def _instructions_sheet(wb: Any, fmt: dict, library: Library) -> None:
         ws.write_string(row, 2, sector.libelle, fmt["cell"])
 
 
-def write_atomic(out: Path, data: bytes, protect: tuple[Path, ...] = ()) -> None:
-    """Beside the target, then renamed: an interrupted run never leaves half a workbook."""
-    target = out.resolve()
-    if any(p.exists() and target == p.resolve() for p in protect):
-        raise OutputError(f"{out} écraserait le programme lu : choisissez un autre nom de fichier")
-    if target.is_dir():
-        raise OutputError(f"{out} est un dossier : indiquez un nom de fichier, par exemple revue.xlsx")
-    folder = target.parent
-    if not folder.is_dir():
-        raise OutputError(f"le dossier {folder} n'existe pas : aucun fichier écrit")
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"écriture impossible dans {folder} ({exc.strerror})") from None
-    try:
-        with os.fdopen(handle, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"écriture impossible de {out} ({exc.strerror}) : aucun fichier écrit") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def write_review(out: Path, data: bytes, protect: tuple[Path, ...] = ()) -> None:
+    """The review or the blank programme, complete or absent, never over the programme read."""
+    write_atomic(out, data, protect, "classeur")
 
 
 def summary_text(result: Revue) -> str:
