@@ -151,8 +151,9 @@ def secteurs(library_dir: str | None) -> None:
 @friendly_errors
 def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool, only_impacted: bool, since: str | None,
           premier_article: int, library_dir: str | None, library_version: str | None) -> None:
-    """Génère tous les questionnaires d'un dossier (yaml, yml, json) ; les marchés inchangés sont laissés tels quels."""
-    from drafting.batch import ECHEC, INCHANGE, PRODUIT, Settings, Shard, discover, duplicates, run_batch
+    """Génère tous les questionnaires d'un dossier (yaml, yml, json, formulaire xlsx) ; les marchés inchangés sont
+    laissés tels quels."""
+    from drafting.batch import ECHEC, IGNORE, INCHANGE, PRODUIT, Settings, Shard, discover, run_batch
 
     paths = discover(dossier, out_dir, Shard.parse(shard_text))
     settings = Settings(out_dir, library_dir, library_version, force, premier_article)
@@ -164,14 +165,14 @@ def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool,
     progress = _progress(len(paths))
     summary = run_batch(paths, settings, jobs, progress, only)
     for outcome in summary.outcomes:
-        if outcome.status == ECHEC:
-            click.echo(f"échec : {outcome.path}\n  " + outcome.message.replace("\n", "\n  "), err=True)
-    for reference, clashing in duplicates(summary):
-        click.echo(f"attention : la référence {reference} est utilisée par {len(clashing)} questionnaires "
-                   f"({', '.join(str(p) for p in clashing)}) : le dernier écrit a remplacé les autres", err=True)
+        if outcome.status in (ECHEC, IGNORE):
+            label = "échec" if outcome.status == ECHEC else "ignoré"
+            click.echo(f"{label} : {outcome.path}\n  " + outcome.message.replace("\n", "\n  "), err=True)
     seconds = f"{summary.seconds:.1f}".replace(".", ",")
+    extra = f", {summary.count(IGNORE)} ignoré(s)" if summary.count(IGNORE) else ""
+    extra += f", {summary.skipped} non touché(s) par la bibliothèque" if summary.skipped else ""
     click.echo(f"{len(summary.outcomes)} questionnaire(s) : {summary.count(PRODUIT)} produit(s), "
-               f"{summary.count(INCHANGE)} inchangé(s), {summary.count(ECHEC)} en échec, en {seconds} s")
+               f"{summary.count(INCHANGE)} inchangé(s), {summary.count(ECHEC)} en échec{extra}, en {seconds} s")
     if summary.failed:
         sys.exit(1)
 
@@ -408,7 +409,12 @@ def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None
     from drafting.plan_text import plan_text
     from drafting.questionnaire import parse_questionnaire
 
+    from drafting.errors import OutputError
+    from drafting.files import write_atomic
+
     lib = _library(library_dir)
+    if fichier is not None and not fichier.resolve().parent.is_dir():  # said before the questions, not after
+        raise OutputError(f"le dossier {fichier.resolve().parent} n'existe pas : choisissez où écrire le questionnaire")
     data = run(lib)
     text = to_yaml(data, "questionnaire.schema.json")
     loaded = parse_questionnaire(text.encode("utf-8"), str(fichier or "questionnaire.yaml"), lib)
@@ -419,9 +425,7 @@ def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None
     if target.exists() and not oui_non(f"{target} existe déjà : le remplacer ?", False):
         click.echo("Rien n'a été écrit.")
         return
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_atomic(target, text.encode("utf-8"), noun="questionnaire")
     click.echo(f"Questionnaire écrit : {target}. Suite : clausier generate {target} --out sortie")
 
 
@@ -431,12 +435,10 @@ def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None
 @friendly_errors
 def questionnaire_modele(fichier: Path, library_dir: str | None) -> None:
     """Écrit le formulaire Excel à remplir (onglets « Marché » et « Lots », listes déroulantes)."""
+    from drafting.files import write_atomic
     from drafting.questionnaire_form import write_form
 
-    data = write_form(_library(library_dir))
-    tmp = fichier.with_name(f".{fichier.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(fichier)
+    write_atomic(fichier, write_form(_library(library_dir)), noun="formulaire")
     click.echo(f"Formulaire écrit : {fichier}. Remplissez-le puis : clausier plan {fichier}")
 
 

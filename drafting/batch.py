@@ -13,20 +13,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from importlib import import_module
+import unicodedata
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 from . import __version__
 from .errors import ClausierError, InputError
 
-SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")  # .xlsx: the questionnaire form
-INDEX = ".clausier-index.json"
-PRODUIT, INCHANGE, ECHEC = "produit", "inchangé", "échec"
+SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")  # .xlsx, .xlsm: the questionnaire form
+NOT_QUESTIONNAIRES = ("manifest.json",)
+INDEX = ".clausier-index"
+PRODUIT, INCHANGE, ECHEC, IGNORE = "produit", "inchangé", "échec", "ignoré"
+MAX_JOBS_WINDOWS = 61  # ProcessPoolExecutor's limit there
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class Shard:
 
     def takes(self, relative: str) -> bool:
         """Stable across machines and runs: a hash of the path inside the portfolio, not the order."""
-        digest = hashlib.sha256(relative.replace(os.sep, "/").encode("utf-8")).digest()
+        name = unicodedata.normalize("NFC", relative.replace(os.sep, "/"))  # macOS writes accents decomposed
+        digest = hashlib.sha256(name.encode("utf-8")).digest()
         return int.from_bytes(digest[:8], "big") % self.n == self.k - 1
 
 
@@ -64,6 +69,8 @@ def discover(root: Path, out_dir: Optional[Path] = None, shard: Shard = Shard())
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
+        if path.name.startswith("~$") or path.name.endswith(".schema.json") or path.name in NOT_QUESTIONNAIRES:
+            continue  # Excel's lock file of an open form, the editor schema, a stray manifest
         if skip is not None and (skip == path.resolve().parent or skip in path.resolve().parents):
             continue
         if shard.takes(str(relative)):
@@ -94,6 +101,7 @@ class Outcome:
 class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: int = 0  # --only-impacted: questionnaires whose market the library change does not reach
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -105,37 +113,57 @@ class Summary:
 
 # ----------------------------------------------------------------------------- unchanged check
 
-def fingerprint_library(library) -> dict[str, object]:
-    """What a manifest must match for its market to be reused as it is."""
-    return {
-        "version": library.version,
-        "donnees": {k: v for k, v in sorted(library.data_hashes.items()) if k != "bibliotheque.yaml"},
-        "fragments": {f.id: f.sha256 for f in library.fragments.values() if f.statut == "publie"},
-    }
+def expected_options(settings: Settings) -> dict[str, object]:
+    return {"premier_article": settings.premier_article, "pdf": False, "ccap_modele": None}
 
 
-def is_unchanged(path: Path, reference: str, settings: Settings, library_print: dict[str, object]) -> bool:
-    """True when the market on disk was produced from exactly these inputs."""
-    manifest_path = settings.out_dir / reference / "manifest.json"
+def read_manifest(out_dir: Path, reference: str) -> Optional[dict]:
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        raw = path.read_bytes()
+        data = json.loads((out_dir / reference / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_unchanged(manifest: dict, questionnaire_sha: str, folder: Path, settings: Settings, library,
+                 library_now: dict) -> bool:
+    """True when the market on disk was produced from exactly these inputs (any doubt: False)."""
+    from .provenance import engine_fingerprint
+
+    try:
+        types = manifest.get("types_retenus")
+        recorded = {f["id"]: f["sha256"] for f in manifest.get("fragments", [])}
+        return (
+            isinstance(types, list)
+            and manifest.get("clausier") == __version__
+            and manifest.get("moteur") == engine_fingerprint()
+            and manifest.get("questionnaire", {}).get("sha256") == questionnaire_sha
+            and manifest.get("options") == expected_options(settings)
+            and manifest.get("bibliotheque") == library_now
+            and recorded == _fragments_for(library, tuple(types))
+            and _files_intact(folder, manifest)
+        )
+    except (AttributeError, TypeError, KeyError):
         return False
-    if not isinstance(manifest, dict):
-        return False
-    record = manifest.get("bibliotheque") or {}
-    fragments = library_print["fragments"]
-    return (
-        manifest.get("clausier") == __version__
-        and (manifest.get("questionnaire") or {}).get("sha256") == hashlib.sha256(raw).hexdigest()
-        and manifest.get("options") == {"premier_article": settings.premier_article, "pdf": False, "ccap_modele": None}
-        and record.get("version") == library_print["version"]
-        and record.get("donnees") == library_print["donnees"]
-        and not record.get("modifications_non_publiees")
-        and all(fragments.get(f.get("id")) == f.get("sha256") for f in manifest.get("fragments", []))
-        and _files_intact(settings.out_dir / reference, manifest)
-    )
+
+
+_USED: dict[tuple, dict[str, str]] = {}
+
+
+def _fragments_for(library, types: tuple[str, ...]) -> dict[str, str]:
+    """fragments_used, once per set of retained types in a run (a portfolio repeats a few sets)."""
+    from .provenance import fragments_used
+
+    key = (id(library), types)
+    if key not in _USED:
+        _USED[key] = fragments_used(library, types)
+    return _USED[key]
+
+
+def made_with_generate_options(manifest: dict) -> bool:
+    """A market written with --ccap-modele or --pdf: batch would drop those files, so it leaves it alone."""
+    options = manifest.get("options")
+    return isinstance(options, dict) and bool(options.get("ccap_modele") or options.get("pdf"))
 
 
 def _files_intact(folder: Path, manifest: dict) -> bool:
@@ -149,20 +177,62 @@ def _files_intact(folder: Path, manifest: dict) -> bool:
     return True
 
 
-def read_index(out_dir: Path) -> dict[str, str]:
-    """questionnaire path -> market reference, from the last batch (avoids parsing unchanged files)."""
+# ----------------------------------------------------------------------------- index
+
+def _key(path: Path) -> str:
+    return hashlib.sha256(unicodedata.normalize("NFC", str(path.resolve())).encode("utf-8")).hexdigest()[:24]
+
+
+def read_entry(out_dir: Path, path: Path) -> Optional[dict]:
+    """Which market a questionnaire made last time: one small file per questionnaire, so that
+    shards running side by side never write the same file."""
     try:
-        data = json.loads((out_dir / INDEX).read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        data = json.loads((out_dir / INDEX / f"{_key(path)}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("reference"), str) else None
 
 
-def write_index(out_dir: Path, index: dict[str, str]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{INDEX}.tmp"
-    tmp.write_text(json.dumps(dict(sorted(index.items())), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out_dir / INDEX)
+def write_entry(out_dir: Path, path: Path, reference: str, sha: str) -> None:
+    folder = out_dir / INDEX
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{_key(path)}.json"
+    handle, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as fh:
+        json.dump({"chemin": str(path.resolve()), "reference": reference, "sha256": sha}, fh, ensure_ascii=False)
+    os.replace(temp, target)
+
+
+def all_entries(out_dir: Path) -> list[dict]:
+    """Every questionnaire any shard has generated into this folder (to find shared references)."""
+    found = []
+    for file in sorted((out_dir / INDEX).glob("*.json")):
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("reference"), str) and isinstance(data.get("chemin"), str):
+            found.append(data)
+    return found
+
+
+def peek_reference(path: Path, raw: bytes) -> Optional[str]:
+    """The market reference, read without validating the whole questionnaire (None if unreadable)."""
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            from .questionnaire_form import parse_form
+
+            data, _, _ = parse_form(raw, str(path))
+        elif path.suffix.lower() == ".json":
+            data = json.loads(raw.decode("utf-8-sig"))
+        else:
+            import yaml
+
+            data = yaml.load(raw.decode("utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        reference = data["marche"]["reference"]
+    except Exception:  # any problem is reported by the full validation when the market is generated
+        return None
+    return reference.strip() if isinstance(reference, str) else None
 
 
 # ----------------------------------------------------------------------------- workers
@@ -186,7 +256,10 @@ def generate_one(path: Path, settings: Settings, library=None) -> Outcome:
         loaded = load_questionnaire(path, library)
         files, plan = render_market(loaded, library, Options(settings.premier_article))
         write_market(settings.out_dir, loaded.model.marche.reference, files)
+        write_entry(settings.out_dir, path, plan.reference, loaded.sha256)  # as each market completes
         return Outcome(path, PRODUIT, plan.reference, "", time.perf_counter() - start, _peak_rss_kb())
+    except OSError as exc:
+        return Outcome(path, ECHEC, "", f"écriture impossible ({exc.strerror or exc})", time.perf_counter() - start)
     except ClausierError as exc:
         return Outcome(path, ECHEC, "", exc.render(), time.perf_counter() - start)
     except Exception as exc:  # a bug in one market must not stop the portfolio
@@ -205,39 +278,90 @@ def _worker(args: tuple[Path, Settings]) -> Outcome:
     return generate_one(*args)
 
 
+def _ignore_interrupt() -> None:
+    """Ctrl-C goes to the parent, which stops handing out work; a worker finishes the market it writes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
               report: Callable[[Outcome, int, int], None] = lambda o, i, n: None,
               only: Optional[set[str]] = None) -> Summary:
     """Generate every questionnaire not already up to date; ``only`` limits to these references."""
     from .library import load_library
+    from .provenance import library_record
 
     start = time.perf_counter()
     library = load_library(Path(settings.library_root) if settings.library_root else None, settings.library_version)
-    library_print = fingerprint_library(library)
-    index = read_index(settings.out_dir)
+    library_now = library_record(library)
+    _USED.clear()  # per run: the library may have changed since the last one in this process
+    if settings.out_dir.is_dir():
+        _recover(settings.out_dir)
     summary = Summary()
-    todo: list[Path] = []
-    total = len(paths)
+    plans: list[tuple[Path, Optional[str], str]] = []
     for path in paths:
-        reference = index.get(str(path.resolve()))
-        if only is not None and reference not in only:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            plans.append((path, None, ""))
             continue
-        if not settings.force and reference and is_unchanged(path, reference, settings, library_print):
-            outcome = Outcome(path, INCHANGE, reference)
-            summary.outcomes.append(outcome)
-            report(outcome, len(summary.outcomes), total)
-        else:
+        sha = hashlib.sha256(raw).hexdigest()
+        entry = read_entry(settings.out_dir, path)
+        reference = entry["reference"] if entry and entry.get("sha256") == sha else peek_reference(path, raw)
+        plans.append((path, reference, sha))
+    clashes = _clashes(plans, settings.out_dir)
+    todo: list[Path] = []
+    total = len(plans)
+    for path, reference, sha in plans:
+        outcome = None
+        if only is not None and reference not in only:
+            summary.skipped += 1
+            total -= 1
+            continue
+        if reference in clashes:
+            others = ", ".join(str(p) for p in clashes[reference] if p != path.resolve())
+            outcome = Outcome(path, ECHEC, "", f"la référence {reference} est aussi celle de {others} : chaque marché "
+                                                f"a sa référence (marche.reference) ; rien n'a été écrit pour ce questionnaire")
+        elif reference and sha:
+            manifest = read_manifest(settings.out_dir, reference)
+            if manifest is not None and made_with_generate_options(manifest):
+                outcome = Outcome(path, IGNORE, reference, "produit par « generate » avec --ccap-modele ou --pdf : "
+                                                           "régénérez-le avec generate et les mêmes options")
+            elif (manifest is not None and not settings.force
+                  and is_unchanged(manifest, sha, settings.out_dir / reference, settings, library, library_now)):
+                outcome = Outcome(path, INCHANGE, reference)
+        if outcome is None:
             todo.append(path)
+            continue
+        summary.outcomes.append(outcome)
+        report(outcome, len(summary.outcomes), total)
     for outcome in _execute(todo, settings, jobs, library):
         summary.outcomes.append(outcome)
-        if outcome.status == PRODUIT:
-            index[str(outcome.path.resolve())] = outcome.reference
         report(outcome, len(summary.outcomes), total)
-    if todo:
-        write_index(settings.out_dir, index)
     summary.outcomes.sort(key=lambda o: str(o.path))
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _recover(out_dir: Path) -> None:
+    """Markets left aside by an interrupted batch are put back before anything is decided."""
+    if any(out_dir.glob(".*.old")) or any(out_dir.glob(".*.tmp")):
+        from .generate import recover_retired
+
+        recover_retired(out_dir)
+
+
+def _clashes(plans: list[tuple[Path, Optional[str], str]], out_dir: Path) -> dict[str, list[Path]]:
+    """References claimed by two existing questionnaires, in this run or another shard's: they would
+    overwrite each other's folder, so none of them is written."""
+    owners: dict[str, set[Path]] = {}
+    for path, reference, _ in plans:
+        if reference:
+            owners.setdefault(reference, set()).add(path.resolve())
+    for entry in all_entries(out_dir):
+        other = Path(entry["chemin"])
+        if entry["reference"] in owners and other.is_file():
+            owners[entry["reference"]].add(other)
+    return {ref: sorted(paths) for ref, paths in owners.items() if len(paths) > 1}
 
 
 def _execute(paths: list[Path], settings: Settings, jobs: int, library) -> Iterator[Outcome]:
@@ -252,6 +376,8 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     """Forked workers start with the engine already imported and the library loaded (Linux, macOS);
     elsewhere they are spawned and recycled every few hundred markets to keep memory flat."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
         import_module(".generate", __package__)  # imported once here, shared by every forked worker
@@ -263,18 +389,19 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     else:
         context = multiprocessing.get_context("spawn")
         extra = {"max_tasks_per_child": 200} if sys.version_info >= (3, 11) else {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, **extra) as pool:
-        chunk = 1  # markets differ tenfold in size: one at a time keeps both workers busy
-        yield from pool.map(_worker, [(p, settings) for p in paths], chunksize=chunk)
-
-
-def duplicates(summary: Summary) -> list[tuple[str, list[Path]]]:
-    """Two questionnaires with one reference would overwrite each other's folder: said, not silent."""
-    by_reference: dict[str, list[Path]] = {}
-    for outcome in summary.outcomes:
-        if outcome.reference:
-            by_reference.setdefault(outcome.reference, []).append(outcome.path)
-    return [(ref, paths) for ref, paths in sorted(by_reference.items()) if len(paths) > 1]
+    if os.name == "nt":
+        jobs = min(jobs, MAX_JOBS_WINDOWS)
+    done: set[Path] = set()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupt, **extra) as pool:
+            # one market at a time: markets differ tenfold in size, this keeps every worker busy
+            for outcome in pool.map(_worker, [(p, settings) for p in paths], chunksize=1):
+                done.add(outcome.path)
+                yield outcome
+    except BrokenProcessPool:  # a worker killed (out of memory…): the rest is reported, not lost
+        for path in paths:
+            if path not in done:
+                yield Outcome(path, ECHEC, "", "processus de travail interrompu (mémoire ?) : relancez clausier batch")
 
 
 def references_of(outcomes: Iterable[Outcome]) -> set[str]:

@@ -22,9 +22,10 @@ from .decisions import build_plan, reference_date
 from .docx_writer import build_docx
 from .errors import OutputError
 from .formatting import mois
-from .library import Library
+from .library import CONSIDERATION_TYPES, Library
 from .note import build_note
 from .plan import Plan
+from .provenance import engine_fingerprint, library_record
 from .questionnaire import LoadedQuestionnaire
 from .xlsx_writer import GridInfo, build_xlsx
 
@@ -80,7 +81,9 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
     files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
     if soffice is not None:
         files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
-    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options)
+    retained = tuple(t for t in CONSIDERATION_TYPES if plan.lots_with(t))
+    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options,
+                               retained)
     return files, plan
 
 
@@ -99,21 +102,8 @@ def options_record(options: Options) -> dict[str, object]:
             "ccap_modele": hashlib.sha256(options.ccap_modele[1]).hexdigest() if options.ccap_modele else None}
 
 
-def library_record(library: Library) -> dict[str, object]:
-    """The release used; a working folder that differs from it says how, so nobody mistakes it."""
-    from .library_release import pending_changes
-
-    record: dict[str, object] = {"version": library.version,
-                                 "donnees": {k: v for k, v in sorted(library.data_hashes.items()) if k != "bibliotheque.yaml"}}
-    if library.release is None:
-        changes = pending_changes(library)
-        if changes:
-            record["modifications_non_publiees"] = [str(c) for c in changes]
-    return record
-
-
 def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: dict[str, bytes], when,
-             options: Options = Options()) -> bytes:
+             options: Options = Options(), types_retenus: tuple[str, ...] = ()) -> bytes:
     """What was used and what was written: enough to tell later whether a rerun would change anything."""
     ccap_modele = options.ccap_modele
     seen = {}
@@ -121,11 +111,13 @@ def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: di
         seen[fragment.id] = {"id": fragment.id, "version": fragment.version, "sha256": fragment.sha256}
     data = {
         "clausier": __version__,
+        "moteur": engine_fingerprint(),
         "bibliotheque": library_record(library),
         "questionnaire": {"fichier": Path(loaded.source).name, "sha256": loaded.sha256},
         **({"ccap_modele": {"fichier": Path(ccap_modele[0]).name, "sha256": hashlib.sha256(ccap_modele[1]).hexdigest()}}
            if ccap_modele else {}),
         "options": options_record(options),
+        "types_retenus": list(types_retenus),
         "date_reference_parametres": when.isoformat(),
         "fragments": [seen[k] for k in sorted(seen)],
         "fichiers": [{"nom": name, "octets": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -160,17 +152,47 @@ def write_market(out_dir: Path, reference: str, files: dict[str, bytes]) -> Path
 
 
 def _swap(staging: Path, target: Path) -> None:
+    """Old folder aside, new one in, old one deleted: at every instant one complete market exists
+    (under its name, or aside in « .<ref>.*.old » where recover_retired finds it)."""
     if not target.exists():
         os.replace(staging, target)
         return
     if not target.is_dir():
         raise OSError(20, f"{target} existe et n'est pas un dossier")
     retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    os.replace(target, retired / target.name)
+    try:
+        os.replace(target, retired / target.name)
+    except BaseException:
+        shutil.rmtree(retired, ignore_errors=True)  # still empty: nothing moved
+        raise
     try:
         os.replace(staging, target)
-    except OSError:
+    except BaseException:
         os.replace(retired / target.name, target)
-        raise
-    finally:
         shutil.rmtree(retired, ignore_errors=True)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_retired(out_dir: Path, older_than: float = 600.0) -> list[str]:
+    """After a crash between the two renames of _swap: put each market found only aside back in place.
+
+    Only leftovers older than ``older_than`` seconds are touched: a shard running beside
+    this one may be in the middle of its own swap.
+    """
+    import time
+
+    restored = []
+    limit = time.time() - older_than
+    stale = [p for p in sorted(out_dir.glob(".*.old")) + sorted(out_dir.glob(".*.tmp"))
+             if p.is_dir() and p.stat().st_mtime < limit]
+    for retired in (p for p in stale if p.suffix == ".old"):
+        for market in retired.iterdir():
+            target = out_dir / market.name
+            if not target.exists() and (market / MANIFEST).is_file():
+                os.replace(market, target)
+                restored.append(market.name)
+        shutil.rmtree(retired, ignore_errors=True)
+    for staging in (p for p in stale if p.suffix == ".tmp"):
+        shutil.rmtree(staging, ignore_errors=True)  # never complete: never swapped in
+    return restored

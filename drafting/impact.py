@@ -28,6 +28,8 @@ def manifests(out_dir: Path) -> list[tuple[Path, dict]]:
         raise InputError(f"{out_dir} n'est pas un dossier de marchés générés")
     found = []
     for path in sorted(out_dir.glob("*/manifest.json")):
+        if path.parent.name.startswith("."):  # a market being written, or an index
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -37,26 +39,43 @@ def manifests(out_dir: Path) -> list[tuple[Path, dict]]:
     return found
 
 
+def _recorded(manifest: dict) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Fragments, retained types and data hashes of a manifest; empty when it is not shaped as ours."""
+    fragments = {f["id"]: f["sha256"] for f in manifest.get("fragments", [])
+                 if isinstance(f, dict) and isinstance(f.get("id"), str) and isinstance(f.get("sha256"), str)}
+    types = manifest.get("types_retenus")
+    record = manifest.get("bibliotheque")
+    data = record.get("donnees") if isinstance(record, dict) else None
+    return (fragments, [t for t in types if isinstance(t, str)] if isinstance(types, list) else [],
+            data if isinstance(data, dict) else {})
+
+
 def impacted(out_dir: Path, library: Library, since: Optional[str] = None) -> list[Impact]:
-    """Markets whose fragments or data changed: since release ``since``, or since they were generated."""
-    now_fragments = {f.id: f.sha256 for f in library.fragments.values() if f.statut == "publie"}
+    """Markets whose fragments or data changed: since release ``since``, or since they were generated.
+
+    A fragment counts when the market used it, or would use it now (a new fragment
+    for one of its retained types, or a new annex sheet meant for them).
+    """
+    from .library import RELEASE
+    from .provenance import fragments_used
+
     now_data = {k: v for k, v in library.data_hashes.items() if k != "bibliotheque.yaml"}
-    changed_since: Optional[set[str]] = None
-    data_since: Optional[set[str]] = None
     if since is not None:
+        if not RELEASE.fullmatch(since):
+            raise InputError(f"--since « {since} » : une version publiée s'écrit par exemple 2026.2.0")
         lock = read_lock(library.root / VERSIONS_DIR / f"{since}.lock")
-        changed_since = {fid for fid, entry in lock["fragments"].items() if now_fragments.get(fid) != entry["sha256"]}
-        data_since = {name for name, digest in lock["donnees"].items()
-                      if name != "bibliotheque.yaml" and now_data.get(name) != digest}
+        then = {fid: entry["sha256"] for fid, entry in lock["fragments"].items()}
+        then_data = {k: v for k, v in lock["donnees"].items() if k != "bibliotheque.yaml"}
     out = []
     for folder, manifest in manifests(out_dir):
-        used = {f.get("id"): f.get("sha256") for f in manifest.get("fragments", []) if isinstance(f, dict)}
-        recorded_data = (manifest.get("bibliotheque") or {}).get("donnees") or {}
-        if changed_since is not None:
-            fragments = sorted(fid for fid in used if fid in changed_since)
-            data = sorted(data_since or ())
+        recorded, types, recorded_data = _recorded(manifest)
+        now = fragments_used(library, types) if types else {}
+        candidates = set(recorded) | set(now)
+        if since is not None:
+            fragments = sorted(fid for fid in candidates if then.get(fid) != now.get(fid))
+            data = sorted(name for name in set(now_data) | set(then_data) if now_data.get(name) != then_data.get(name))
         else:
-            fragments = sorted(fid for fid, sha in used.items() if now_fragments.get(fid) != sha)
+            fragments = sorted(fid for fid in candidates if recorded.get(fid) != now.get(fid))
             data = sorted(name for name, sha in now_data.items() if recorded_data.get(name) not in (None, sha))
         if fragments or data:
             out.append(Impact(folder.name, folder, tuple(fragments), tuple(data)))

@@ -17,6 +17,7 @@ import click
 from .errors import Issue
 from .library import CONSIDERATION_TYPES, Library
 from .model import Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
+from .model import MAX_LOTS_QUESTIONNAIRE as MAX_LOTS
 from .questionnaire import _fmt, nearest_sectors, validate_data
 
 Path_ = tuple
@@ -63,6 +64,7 @@ class Session:
             target.pop(path[-1], None)
         else:
             target[path[-1]] = value
+        _prune(self.data)
 
     def ask(self, path: Path_, question: str, convert: Callable[[str], Any] = lambda s: s, default: Optional[str] = None,
             optional: bool = False) -> Any:
@@ -107,6 +109,18 @@ class Session:
         answer = oui_non(question, default)
         self.put(path, answer)
         return answer
+
+
+def _prune(node: Any) -> None:
+    """A section left without answers disappears, as if the buyer had not written it."""
+    if isinstance(node, dict):
+        for key in [k for k, v in node.items() if isinstance(v, dict)]:
+            _prune(node[key])
+            if not node[key] and key != "lots":
+                del node[key]
+    elif isinstance(node, list):
+        for item in node:
+            _prune(item)
 
 
 def oui_non(question: str, default: bool) -> bool:
@@ -197,11 +211,36 @@ def run(library: Library, echo: Callable[[str], None] = click.echo) -> dict[str,
         s.put(("objectifs", "objet_insertion"), None)
 
     echo("\n— Les lots —")
-    count = whole_number(click.prompt("Nombre de lots (1 pour un marché non alloti)", default="1"))
+    while True:
+        try:
+            count = whole_number(click.prompt("Nombre de lots (1 pour un marché non alloti)", default="1"))
+        except ValueError as exc:
+            echo(f"  ✗ {exc}")
+            continue
+        if 1 <= count <= MAX_LOTS:
+            break
+        echo(f"  ✗ entre 1 et {MAX_LOTS} lots")
     s.data["lots"] = []
-    for index in range(max(count, 1)):
+    for index in range(count):
         _ask_lot(s, index, forme or "ordinaire")
+    _, issues = validate_data(s.data, {}, library)
+    for issue in issues:  # rules across answers (a framework's minimum above its maximum…): asked again
+        echo(f"  ✗ {issue.path} : {issue.message}")
+        _ask_again(s, issue.path)
     return s.data
+
+
+def _ask_again(s: Session, dotted: str) -> None:
+    """Re-ask one field named by a loader message path such as « lots[1].montant_minimum_ht »."""
+    path: list[Any] = []
+    for part in dotted.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        path.append(name)
+        if index:
+            path.append(int(index))
+    numeric = any(word in dotted for word in ("montant", "heures", "duree", "reconductions", "structures"))
+    s.ask(tuple(path), f"  Nouvelle valeur pour {dotted}", french_number if numeric else (lambda raw: raw),
+          optional=True)
 
 
 def _ask_lot(s: Session, index: int, forme: str) -> None:

@@ -456,3 +456,37 @@ def _meta_list(meta: dict[str, Any], key: str, path: str) -> list[Any]:
     if not isinstance(value, list):
         raise LibraryError(f"{path} : « {key} » doit être une liste, par exemple [marche, lots]")
     return value
+
+
+_INCLUDES: dict[str, tuple[str, ...]] = {}
+_INCLUDE = re.compile(r"""\{%[-+]?\s*include\s*["']([^"']+)["']""")
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_RAW = re.compile(r"\{%[-+]?\s*raw\s*[-+]?%\}.*?\{%[-+]?\s*endraw\s*[-+]?%\}", re.S)
+
+
+def direct_includes(sha256: str, body: str) -> tuple[str, ...]:
+    """Names a fragment includes, scanned once per text.
+
+    Literal names only, outside comments and raw blocks: « library check » refuses
+    any include this scan would not see, so the manifest and the impact of a change
+    always know every fragment a market was drafted from.
+    """
+    found = _INCLUDES.get(sha256)
+    if found is None:
+        visible = _RAW.sub("", _COMMENT.sub("", body))
+        found = _INCLUDES[sha256] = tuple(dict.fromkeys(_INCLUDE.findall(visible)))
+    return found
+
+
+def included_ids(fragment: Fragment, fragments: dict[str, Fragment]) -> list[str]:
+    """Fragments pulled in by ``{% include %}``, transitively, in first-use order."""
+    seen: list[str] = []
+    pending = [fragment]
+    while pending:
+        current = pending.pop(0)
+        for name in direct_includes(current.sha256, current.body):
+            if name not in seen and name != fragment.id:
+                seen.append(name)
+                if name in fragments:
+                    pending.append(fragments[name])
+    return seen

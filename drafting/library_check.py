@@ -205,6 +205,18 @@ def _check_variables(fragment: Fragment, tree: nodes.Template, library: Library,
         elif library.fragments[name].statut != "publie" and fragment.statut == "publie":
             out.append(Problem(ERREUR, "inclusion", fragment.path,
                                f"fragment publié qui inclut « {name} », qui n'est pas publié"))
+    from .render import _direct_includes
+
+    seen_by_engine = set(_direct_includes(fragment.sha256, fragment.body))
+    for node in tree.find_all((nodes.Import, nodes.FromImport)):
+        out.append(Problem(ERREUR, "inclusion", _where(fragment, node.lineno),
+                           "« import » et « from … import » ne sont pas admis : incluez le fragment avec "
+                           "{% include \"commun/…\" %}"))
+    for name in meta.find_referenced_templates(tree):
+        if isinstance(name, str) and name not in seen_by_engine:
+            out.append(Problem(ERREUR, "inclusion", fragment.path,
+                               f"inclusion de « {name} » sous une forme que le moteur ne suit pas : écrivez "
+                               f"{{% include \"{name}\" %}}"))
     declared = set(fragment.variables)
     needed = _needed(fragment, library, env)
     for name in sorted(needed - declared):

@@ -37,6 +37,7 @@ _AMOUNT_EXACT = re.compile(
     r"(?P<int>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](?P<dec>\d{1,2}))?"
     r"\s*(?:€|EUR|euros?)?\s*(?:HT|H\.T\.)?", re.IGNORECASE)
 MONTANT_MAX = 100_000_000_000
+MAX_LOTS_QUESTIONNAIRE = 500
 REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -282,4 +283,4 @@ class Questionnaire(Strict):
     considerations: Considerations = Considerations()
     justifications: Justifications = Justifications()
     clauses: Clauses = Clauses()
-    lots: Annotated[list[Lot], Field(min_length=1, max_length=500)]
+    lots: Annotated[list[Lot], Field(min_length=1, max_length=MAX_LOTS_QUESTIONNAIRE)]

@@ -19,11 +19,11 @@ from typing import Any, Optional, get_args
 
 from .errors import Issue, QuestionnaireError
 from .library import CONSIDERATION_TYPES, Library
-from .model import Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
+from .model import MAX_LOTS_QUESTIONNAIRE, Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
 
 FORM_VERSION = "1"
 MARKET_SHEET, LOTS_SHEET, LISTS_SHEET, META_SHEET = "Marché", "Lots", "Listes", "clausier"
-MAX_LOTS = 500
+MAX_LOTS = MAX_LOTS_QUESTIONNAIRE
 MAX_BYTES = 20_000_000
 CHOIX = ["auto", "oui", "non"]
 OUI_NON = ["oui", "non"]
@@ -117,12 +117,14 @@ def write_form(library: Library) -> bytes:
     head = wb.add_format({"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"})
     label = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
     entry = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF9E5", "valign": "top"})
+    # « @ »: Excel keeps what is typed as text (telephone 04…, département 01, reference 001)
+    text = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF9E5", "valign": "top", "num_format": "@"})
     date = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF9E5", "num_format": "dd/mm/yyyy"})
     percent = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF9E5", "num_format": "0.0%"})
     amount = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF9E5", "num_format": "#,##0.00 [$€-40C]"})
     aid = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
-    formats = {"text": entry, "list": entry, "int": entry, "number": entry, "date": date, "fraction": percent,
-               "amount": amount, "sector": entry, "choice": entry}
+    formats = {"text": text, "list": text, "int": entry, "number": entry, "date": date, "fraction": percent,
+               "amount": amount, "sector": text, "choice": text}
 
     _instructions(wb, head, aid)
     lists = _lists(library)
@@ -232,14 +234,15 @@ def read_form(path: Path, library: Library):
 
     source = str(path)
     raw = read_input(path)
-    data, cells = parse_form(raw, source)
+    data, cells, problems = parse_form(raw, source)
     model, issues = validate_data(data, cells, library)
-    if issues or model is None:
-        raise QuestionnaireError(source, issues)
+    if problems or issues or model is None:
+        raise QuestionnaireError(source, problems + issues)
     return LoadedQuestionnaire(model, source, hashlib.sha256(raw).hexdigest())
 
 
-def parse_form(raw: bytes, source: str) -> tuple[dict[str, Any], dict[tuple, str]]:
+def parse_form(raw: bytes, source: str) -> tuple[dict[str, Any], dict[tuple, str], list[Issue]]:
+    """The questionnaire dictionary, where each answer sits, and what the form itself gets wrong."""
     import openpyxl
 
     if len(raw) > MAX_BYTES:
@@ -260,10 +263,11 @@ def parse_form(raw: bytes, source: str) -> tuple[dict[str, Any], dict[tuple, str
                                                         "ce classeur n'est pas un questionnaire clausier")])
         data: dict[str, Any] = {"version": 1}
         cells: dict[tuple, str] = {("version",): f"{MARKET_SHEET}!B1"}
-        _read_market(wb[MARKET_SHEET], data, cells)
-        data["lots"] = _read_lots(wb[LOTS_SHEET], cells)
+        problems: list[Issue] = []
+        _read_market(wb[MARKET_SHEET], data, cells, problems)
+        data["lots"] = _read_lots(wb[LOTS_SHEET], cells, problems)
         cells[("lots",)] = f"{LOTS_SHEET}!A2"
-        return data, cells
+        return data, cells, problems
     finally:
         wb.close()
 
@@ -289,7 +293,7 @@ def _put(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     target[path[-1]] = value
 
 
-def _read_market(ws, data: dict[str, Any], cells: dict[tuple, str]) -> None:
+def _read_market(ws, data: dict[str, Any], cells: dict[tuple, str], problems: list[Issue]) -> None:
     by_label = {spec.label: spec for spec in MARKET_ROWS}
     themes: list[str] = []
     for row_index, row in enumerate(ws.iter_rows(min_row=2, max_row=len(MARKET_ROWS) + 40, max_col=2, values_only=True),
@@ -298,14 +302,21 @@ def _read_market(ws, data: dict[str, Any], cells: dict[tuple, str]) -> None:
         spec = by_label.get(str(label).strip()) if label is not None else None
         if spec is None:
             continue
-        value = _clean(value, spec.kind)
+        cell = f"{MARKET_SHEET}!B{row_index}"
+        if spec.path == ("acheteur", "departement") and isinstance(value, (int, float)) and float(value).is_integer():
+            value = int(value)  # the model writes 1 as « 01 »
+        else:
+            value = _clean(value, spec.kind)
         if value is None:
             continue
-        cell = f"{MARKET_SHEET}!B{row_index}"
         if spec.path[:2] == ("objectifs", "themes"):
             cells[("objectifs", "themes")] = cell
-            if str(value).lower() == "oui":
+            answer = str(value).strip().lower()
+            if answer == "oui":
                 themes.append(spec.path[2])
+            elif answer != "non":
+                problems.append(Issue(f"objectifs.themes ({spec.path[2]})", f"répondez « oui » ou « non », pas « {value} »",
+                                      cell))
             continue
         _put(data, spec.path, value)
         cells[spec.path] = cell
@@ -315,7 +326,7 @@ def _read_market(ws, data: dict[str, Any], cells: dict[tuple, str]) -> None:
         cells.setdefault((section,), f"{MARKET_SHEET}!B2")
 
 
-def _read_lots(ws, cells: dict[tuple, str]) -> list[dict[str, Any]]:
+def _read_lots(ws, cells: dict[tuple, str], problems: list[Issue]) -> list[dict[str, Any]]:
     header = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
     titles = {str(t).strip(): i for i, t in enumerate(header) if t is not None}
     columns = [(titles.get(title), path, kind) for path, title, kind in LOT_COLUMNS]
@@ -333,6 +344,12 @@ def _read_lots(ws, cells: dict[tuple, str]) -> list[dict[str, Any]]:
         if lot:
             cells[("lots", len(lots))] = f"{LOTS_SHEET}!A{row_index}"
             lots.append(lot)
+    for row_index, row in enumerate(ws.iter_rows(min_row=MAX_LOTS + 2, max_row=MAX_LOTS + 2000, values_only=True),
+                                    start=MAX_LOTS + 2):
+        if any(v not in (None, "") for v in row):
+            problems.append(Issue("lots", f"au plus {MAX_LOTS} lots : la ligne {row_index} n'est pas lue ; "
+                                          "regroupez des lots ou faites plusieurs marchés", f"{LOTS_SHEET}!A{row_index}"))
+            break
     return lots
 
 

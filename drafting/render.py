@@ -8,7 +8,6 @@ name the fragment and the line in its file.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from decimal import Decimal
 from typing import Any, Optional
@@ -109,16 +108,37 @@ def _bytecode_cache() -> Optional[jinja2.BytecodeCache]:
     """Compiled fragments kept between runs, keyed by their text's checksum.
 
     Compiling the library's templates costs a few hundred milliseconds per process,
-    more than rendering a market. Jinja's default per-user cache folder refuses to
-    use a folder owned by someone else or writable by others; any problem there
-    simply means no cache.
+    more than rendering a market. The folder is the user's own (mode 700, owner
+    checked) and named after the engine build, Jinja and Python versions, because
+    Jinja's key is only the template text: a compiled template must never outlive
+    the environment options it was compiled with. Any doubt means no cache.
     """
     if not _CACHE:
-        try:
-            _CACHE.append(jinja2.FileSystemBytecodeCache())
-        except (OSError, RuntimeError):
-            _CACHE.append(None)
+        _CACHE.append(_private_cache())
     return _CACHE[0]
+
+
+def _private_cache() -> Optional[jinja2.BytecodeCache]:
+    import os
+    import platform
+    from pathlib import Path
+
+    from .provenance import engine_fingerprint
+
+    if os.environ.get("CLAUSIER_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or str(Path.home() / ".cache")
+    build = f"{engine_fingerprint()}-{jinja2.__version__}-{platform.python_version()}"
+    folder = Path(base) / "clausier" / f"jinja-{build}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.name == "posix":
+            info = folder.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                return None
+        return jinja2.FileSystemBytecodeCache(str(folder))
+    except OSError:
+        return None
 
 
 def warm_up(fragments: dict[str, Fragment]) -> None:
@@ -189,29 +209,13 @@ def _error_line(fragment: Fragment, fragments: Optional[dict[str, Fragment]]) ->
 
 
 def included_ids(fragment: Fragment, fragments: dict[str, Fragment]) -> list[str]:
-    """Fragments pulled in by ``{% include %}``, transitively, in first-use order."""
-    seen: list[str] = []
-    pending = [fragment]
-    while pending:
-        current = pending.pop(0)
-        for name in _direct_includes(current.sha256, current.body):
-            if name not in seen and name != fragment.id:
-                seen.append(name)
-                if name in fragments:
-                    pending.append(fragments[name])
-    return seen
+    """Fragments pulled in by ``{% include %}``, transitively (the scan lives with the library)."""
+    from .library import included_ids as scan
 
-
-_INCLUDES: dict[str, tuple[str, ...]] = {}
+    return scan(fragment, fragments)
 
 
 def _direct_includes(sha256: str, body: str) -> tuple[str, ...]:
-    """Parsed once per fragment text: a portfolio renders the same fragments hundreds of times."""
-    found = _INCLUDES.get(sha256)
-    if found is None:
-        # Literal names only: « library check » refuses any other form of include.
-        found = _INCLUDES[sha256] = tuple(dict.fromkeys(_INCLUDE.findall(body)))
-    return found
+    from .library import direct_includes
 
-
-_INCLUDE = re.compile(r"""\{%-?\s*include\s+["']([^"']+)["']""")
+    return direct_includes(sha256, body)

@@ -194,9 +194,7 @@ class _Sheet(Worksheet):
         self._check_dimensions(last_row, col)
         self._check_dimensions(first_row, col)
         self.table[first_row][col] = _SharedMaster(self._prepare_formula(formula), None, 0, index, ref)
-        children = self.__dict__.setdefault("_children", {})
-        for row in range(first_row + 1, last_row + 1):
-            children.setdefault(row, []).append((col, index))
+        self.__dict__.setdefault("_children", []).append((first_row + 1, last_row, col, index))
 
     def _write_sheet_data(self) -> None:
         """Rows as xlsxwriter writes them, then the shared-formula cells added at their right.
@@ -204,9 +202,13 @@ class _Sheet(Worksheet):
         The helper cells are the same two dozen bytes a few thousand times: written here
         as text rather than one by one through xlsxwriter's cell machinery.
         """
-        children = self.__dict__.get("_children")
-        if not children:
+        ranges = self.__dict__.get("_children")
+        if not ranges:
             return super()._write_sheet_data()
+        children: dict[int, list[tuple[int, int]]] = {}
+        for first, last, col, index in ranges:
+            for row in range(first, last + 1):
+                children.setdefault(row, []).append((col, index))
         real, self.fh = self.fh, io.StringIO()
         try:
             super()._write_sheet_data()

@@ -38,7 +38,7 @@ def test_batch_produces_every_market_and_reports_the_bad_one(portfolio, tmp_path
     out = tmp_path / "sortie"
     result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
     assert result.exit_code == 1
-    assert {p.name for p in out.iterdir() if p.is_dir()} == REFERENCES
+    assert {p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")} == REFERENCES
     assert "échec : " in result.stderr and "casse.yaml" in result.stderr and "marche : champ obligatoire absent" in result.stderr
     assert re.search(r"4 questionnaire\(s\) : 3 produit\(s\), 0 inchangé\(s\), 1 en échec, en \d+,\d s", result.output)
     assert re.search(r"^\[\d/4\] 2026-TRV-014 : produit", result.stderr, re.M)  # plain log lines off a terminal
@@ -116,3 +116,90 @@ def test_library_impact_and_only_impacted(portfolio, tmp_path):
     assert ("2027-FCS-021" in users) or untouched == before
     after = runner.invoke(main, ["library", "impact", str(out), "--library", str(lib)])
     assert "Aucun marché" in after.output
+
+
+def test_a_new_fragment_for_a_retained_type_makes_the_market_change(portfolio, tmp_path):
+    lib = tmp_path / "biblio"
+    assert CliRunner().invoke(main, ["library", "init", str(lib)]).exit_code == 0
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out), "--library", str(lib))
+    annex = lib / "fragments" / "commun" / "annexe_nouvelle.txt"
+    source = (lib / "fragments" / "commun" / "annexe_facilitateur.txt").read_text(encoding="utf-8")
+    annex.write_text(source.replace("id: commun/annexe_facilitateur", "id: commun/annexe_nouvelle")
+                     .replace("fichier: annexe-facilitateur", "fichier: annexe-nouvelle"), encoding="utf-8")
+    rerun = batch(str(portfolio), "--out", str(out), "--library", str(lib))
+    assert "0 inchangé(s)" in rerun.output
+    assert (out / "2026-TRV-014" / "2026-TRV-014_annexe-nouvelle.docx").is_file()
+    impact = CliRunner().invoke(main, ["library", "impact", str(out), "--library", str(lib)])
+    assert "Aucun marché" in impact.output
+
+
+def test_a_new_engine_build_regenerates_everything(portfolio, tmp_path, monkeypatch):
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out))
+    import drafting.provenance as provenance
+
+    monkeypatch.setattr(provenance, "engine_fingerprint", lambda: "autre-moteur")
+    assert "3 produit(s), 0 inchangé(s)" in batch(str(portfolio), "--out", str(out)).output
+
+
+def test_two_questionnaires_with_one_reference_are_both_refused(portfolio, tmp_path):
+    shutil.copy(portfolio / "example-ecole.yaml", portfolio / "sous-dossier" / "copie-ecole.yaml")
+    out = tmp_path / "sortie"
+    result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
+    assert result.exit_code == 1
+    assert result.stderr.count("la référence 2026-TRV-014 est aussi celle de") == 2
+    assert not (out / "2026-TRV-014").exists() and (out / "2027-SRV-003").is_dir()
+
+
+def test_shards_side_by_side_then_only_impacted_reach_every_market(portfolio, tmp_path):
+    lib = tmp_path / "biblio"
+    assert CliRunner().invoke(main, ["library", "init", str(lib)]).exit_code == 0
+    out = tmp_path / "sortie"
+    for k in (1, 2, 3):
+        batch(str(portfolio), "--out", str(out), "--library", str(lib), "--shard", f"{k}/3")
+    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == REFERENCES
+    fragment = lib / "fragments" / "commun" / "procedure_contradictoire.txt"
+    text = fragment.read_text(encoding="utf-8").replace("quinze jours", "vingt jours")
+    fragment.write_text(re.sub(r"^version: .*$", "version: 1.1.0", text, count=1, flags=re.M), encoding="utf-8")
+    rerun = batch(str(portfolio), "--out", str(out), "--library", str(lib), "--only-impacted")
+    assert "3 produit(s)" in rerun.output, rerun.output
+    assert "1 non touché(s)" in rerun.output  # the broken questionnaire never produced a market
+
+
+def test_what_is_not_a_questionnaire_is_not_read(portfolio, tmp_path):
+    (portfolio / "~$formulaire.xlsx").write_bytes(b"verrou d'Excel")
+    (portfolio / "questionnaire.schema.json").write_text("{}", encoding="utf-8")
+    (portfolio / "manifest.json").write_text("{}", encoding="utf-8")
+    names = {p.name for p in discover(portfolio)}
+    assert not names & {"~$formulaire.xlsx", "questionnaire.schema.json", "manifest.json"}
+
+
+def test_odd_manifests_and_generate_only_markets(portfolio, tmp_path):
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out))
+    (out / "2027-SRV-003" / "manifest.json").write_text('{"fragments": ["x"], "bibliotheque": "?"}', encoding="utf-8")
+    manifest = json.loads((out / "2026-TRV-014" / "manifest.json").read_text(encoding="utf-8"))
+    manifest["options"]["pdf"] = True
+    (out / "2026-TRV-014" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    rerun = batch(str(portfolio), "--out", str(out))
+    assert "Erreur interne" not in rerun.output
+    assert "1 produit(s), 1 inchangé(s), 1 en échec, 1 ignoré(s)" in rerun.output
+    assert "--ccap-modele ou --pdf" in rerun.stderr
+    impact = CliRunner().invoke(main, ["library", "impact", str(out)])
+    assert impact.exit_code == 0
+
+
+def test_a_market_left_aside_by_a_crash_is_put_back(portfolio, tmp_path):
+    import os
+
+    from drafting.generate import recover_retired
+
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out))
+    aside = out / ".2026-TRV-014.abc.old"
+    aside.mkdir()
+    os.replace(out / "2026-TRV-014", aside / "2026-TRV-014")  # the crash happened between the two renames
+    os.utime(aside, (0, 0))
+    assert recover_retired(out) == ["2026-TRV-014"]
+    assert (out / "2026-TRV-014" / "manifest.json").is_file() and not aside.exists()

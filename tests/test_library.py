@@ -358,3 +358,13 @@ def test_annex_file_names_are_checked(runner, lib):
 def test_names_that_would_leave_the_library_are_refused(runner, args):
     result = runner.invoke(main, args)
     assert result.exit_code == 3 and "invalide" in result.output
+
+
+@pytest.mark.parametrize("statement, message", [
+    ('{% include ["commun/publics"] %}', "sous une forme que le moteur ne suit pas"),
+    ('{% from "commun/publics" import x %}', "« import » et « from … import » ne sont pas admis"),
+])
+def test_includes_the_engine_cannot_follow_are_refused(runner, lib, statement, message):
+    path = lib / "fragments/insertion/rc.txt"
+    edit(path, "# Clause sociale d’insertion\n", f"# Clause sociale d’insertion\n\n{statement}\n")
+    assert message in check(runner, lib).output

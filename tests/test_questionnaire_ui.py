@@ -229,3 +229,44 @@ def test_interactive_questionnaire_in_a_real_terminal(tmp_path):
     child.close()
     assert child.exitstatus == 0
     assert yaml.safe_load(target.read_text(encoding="utf-8"))["lots"][0]["secteur"] == "btp_gros_oeuvre"
+
+
+def test_interactive_defaults_and_a_wrong_lot_count_still_give_a_questionnaire(tmp_path):
+    answers = ["Ville", "2", "", "non", "2027-X-1", "Objet", "1", "1", "1", "", "", "12", "0", "", "", "",
+               "deux", "1", "Lot", "nettoyage", "100000", ""]
+    target = tmp_path / "q.yaml"
+    result = invoke("questionnaire", "nouveau", str(target), input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "✗ « deux » n'est pas un nombre" in result.output
+    data = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert "objectifs" not in data and data["lots"][0]["secteur"] == "nettoyage"
+
+
+def test_interactive_refuses_a_missing_folder_before_asking(tmp_path):
+    result = invoke("questionnaire", "nouveau", str(tmp_path / "absent" / "q.yaml"), input="")
+    assert result.exit_code == 1 and "n'existe pas" in result.output and "Nom de l'acheteur" not in result.output
+
+
+def test_form_keeps_leading_zeros_and_checks_yes_no_answers(tmp_path):
+    answers = {**ANSWERS, "Département": 1, "Facilitateur : téléphone": "0472000000", "Objectif : illettrisme": "peut-être"}
+    form = filled_form(tmp_path, [[1, "Lot", "nettoyage", None, 500000]], answers)
+    wb = openpyxl.load_workbook(form)
+    sheet = wb["Marché"]
+    phone_row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "Facilitateur : téléphone")
+    assert sheet.cell(phone_row, 2).number_format == "@"
+    result = invoke("plan", str(form))
+    assert result.exit_code == 2 and "répondez « oui » ou « non », pas « peut-être »" in result.output
+    answers["Objectif : illettrisme"] = "oui"
+    fixed = filled_form(tmp_path, [[1, "Lot", "nettoyage", None, 500000]], answers)
+    from drafting.library import load_library
+    from drafting.questionnaire_form import parse_form
+
+    data, _, problems = parse_form(fixed.read_bytes(), "f.xlsx")
+    assert problems == [] and data["acheteur"]["departement"] == 1 and data["facilitateur"]["telephone"] == "0472000000"
+    assert invoke("plan", str(fixed)).exit_code == 0 and load_library()
+
+
+def test_form_with_too_many_lots_says_so(tmp_path):
+    form = filled_form(tmp_path, [[n, f"Lot {n}", "nettoyage", None, 1000] for n in range(1, 503)])
+    result = invoke("plan", str(form))
+    assert result.exit_code == 2 and "Lots!A502" in result.output and "au plus 500 lots" in result.output

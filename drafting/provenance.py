@@ -1,0 +1,75 @@
+"""What a manifest records about how a market was made, and whether a rerun would change it.
+
+Kept apart from the writers so that ``batch`` can decide « inchangé » for a whole
+portfolio without importing the drafting engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+from . import __version__
+from .library import CONSIDERATION_TYPES, Library
+
+DRAFTING_PIECES = ("ccap", "rc", "ae")
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """A digest of the engine's code and Word base parts: a new build that changes bytes is seen.
+
+    The version number alone would not do: it does not move with every change that
+    alters the documents.
+    """
+    digest = hashlib.sha256(__version__.encode())
+    for package, pattern in (("drafting", "*.py"), ("annexes", "docx_base/*")):
+        root = resources.files(package)
+        folder = root / pattern.split("/")[0] if "/" in pattern else root
+        suffix = pattern.rsplit("*", 1)[1]
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.is_file() and entry.name.endswith(suffix):
+                digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def library_record(library: Library) -> dict[str, Any]:
+    """The release used; a working folder that differs from it says how, so nobody mistakes it."""
+    from .library_release import pending_changes
+
+    record: dict[str, Any] = {"version": library.version,
+                              "donnees": {k: v for k, v in sorted(library.data_hashes.items()) if k != "bibliotheque.yaml"}}
+    if library.release is None:
+        changes = pending_changes(library)
+        if changes:
+            record["modifications_non_publiees"] = [str(c) for c in changes]
+    return record
+
+
+def fragments_used(library: Library, types: Iterable[str]) -> dict[str, str]:
+    """id → hash of every fragment a market with these retained types is drafted from.
+
+    Mirrors compose(): each type's CCAP, RC and AE fragments, what they include, and
+    the annex sheets meant for these types. A fragment added, changed or withdrawn
+    for one of them changes this set.
+    """
+    from .library import included_ids
+
+    retained = set(types)
+    used: dict[str, str] = {}
+    for type_ in CONSIDERATION_TYPES:
+        if type_ not in retained:
+            continue
+        for piece in DRAFTING_PIECES:
+            for fragment in library.fragments_for(type_, piece):
+                used[fragment.id] = fragment.sha256
+                for name in included_ids(fragment, library.fragments):
+                    if name in library.fragments:
+                        used[name] = library.fragments[name].sha256
+    for fragment in library.fragments.values():
+        if (fragment.piece == "annexe" and fragment.statut == "publie"
+                and (not fragment.pour_types or retained & set(fragment.pour_types))):
+            used[fragment.id] = fragment.sha256
+    return dict(sorted(used.items()))
