@@ -205,17 +205,13 @@ class _Sheet(Worksheet):
         ranges = self.__dict__.get("_children")
         if not ranges:
             return super()._write_sheet_data()
-        children: dict[int, list[tuple[int, int]]] = {}
-        for first, last, col, index in ranges:
-            for row in range(first, last + 1):
-                children.setdefault(row, []).append((col, index))
         real, self.fh = self.fh, io.StringIO()
         try:
             super()._write_sheet_data()
             written = self.fh.getvalue()
         finally:
             self.fh = real
-        self.fh.write(_merge_children(written, children, self.table))
+        self.fh.write(_merge_children(written, ranges, self.table))
 
     def _write_cell(self, row: int, col: int, cell) -> None:
         kind = cell.__class__.__name__
@@ -231,41 +227,50 @@ class _Sheet(Worksheet):
 _ROW = re.compile(r'<row r="(\d+)"[^>]*?(/?)>')
 
 
-def _merge_children(xml: str, children: dict[int, list[tuple[int, int]]], table: dict) -> str:
+def _merge_children(xml: str, ranges: list[tuple[int, int, int, int]], table: dict) -> str:
     """Insert ``<c><f t="shared" si=…/></c>`` cells into ``<sheetData>`` rows, creating missing rows.
 
-    Helper columns are the rightmost of their sheet, so the cells go at the end of
-    each row; a row's « spans » hint is dropped when it gains cells.
+    ``ranges`` holds (first row, last row, column, shared index). Helper columns are the
+    rightmost of their sheet, so the cells go at the end of each row; a row's « spans »
+    hint is dropped when it gains cells. Rows with the same helper columns share one
+    text template: a grid has a few thousand such cells.
     """
-    letters = {col: xl_col_to_name(col) for entries in children.values() for col, _ in entries}
+    letters = {col: xl_col_to_name(col) for _, _, col, _ in ranges}
+    templates: dict[tuple, str] = {}
 
     def cells(row: int) -> str:
-        entries = sorted(children[row])
+        key = tuple(sorted((col, si) for first, last, col, si in ranges if first <= row <= last))
         existing = table.get(row)
-        if existing and max(existing) > entries[0][0]:
+        if existing and max(existing) > key[0][0]:
             raise ValueError("shared helper cells must be the rightmost of their row")
-        number = row + 1
-        return "".join(f'<c r="{letters[col]}{number}"><f t="shared" si="{si}"/><v>0</v></c>' for col, si in entries)
+        template = templates.get(key)
+        if template is None:
+            template = templates[key] = "".join(
+                f'<c r="{letters[col]}{{n}}"><f t="shared" si="{si}"/><v>0</v></c>' for col, si in key)
+        return template.replace("{n}", str(row + 1))
 
     if not xml.startswith("<sheetData>"):  # xlsxwriter writes <sheetData/> for an empty sheet
         xml = "<sheetData></sheetData>"
     body = xml[len("<sheetData>"): -len("</sheetData>")]
-    out, pending, position = ["<sheetData>"], sorted(children), 0
+    pending = sorted({row for first, last, _, _ in ranges for row in range(first, last + 1)})
+    out, position, next_index = ["<sheetData>"], 0, 0
     for match in _ROW.finditer(body):
         row = int(match.group(1)) - 1
         out.append(body[position:match.start()])
         position = match.start()
-        while pending and pending[0] < row:
-            out.append(f'<row r="{pending[0] + 1}">{cells(pending.pop(0))}</row>')
-        if pending and pending[0] == row:
+        while next_index < len(pending) and pending[next_index] < row:
+            out.append(f'<row r="{pending[next_index] + 1}">{cells(pending[next_index])}</row>')
+            next_index += 1
+        if next_index < len(pending) and pending[next_index] == row:
             empty = match.group(2) == "/"
             end = match.end() if empty else body.index("</row>", match.end())
             tag = re.sub(r' spans="[^"]*"', "", match.group(0)).replace("/>", ">")
             content = "" if empty else body[match.end():end]
-            out.append(f"{tag}{content}{cells(pending.pop(0))}</row>")
+            out.append(f"{tag}{content}{cells(row)}</row>")
             position = end if empty else end + len("</row>")
+            next_index += 1
     out.append(body[position:])
-    out += [f'<row r="{row + 1}">{cells(row)}</row>' for row in pending]
+    out += [f'<row r="{row + 1}">{cells(row)}</row>' for row in pending[next_index:]]
     out.append("</sheetData>")
     return "".join(out)
 
