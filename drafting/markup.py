@@ -67,6 +67,8 @@ Block = Union[Heading, Paragraph, BulletItem, Table]
 
 def parse_inline(text: str) -> list[Run]:
     """Split a line into runs; ``**`` toggles bold, ``[[…]]`` marks a zone to fill."""
+    if "*" not in text and "[[" not in text and "]]" not in text and "\\" not in text:  # most lines: one plain run
+        return [Run(text)] if text else []
     runs: list[Run] = []
     buf: list[str] = []
     bold = hole = False
@@ -98,6 +100,9 @@ def parse_inline(text: str) -> list[Run]:
 
 
 def _split_cells(line: str) -> list[str]:
+    if "\\" not in line:  # no escaped « | »: a plain split
+        cells = [c.strip() for c in line.strip()[1:].split("|")]
+        return cells[:-1] if cells and not cells[-1] else cells
     cells, buf, escaped = [], [], False
     for ch in line.strip()[1:]:
         if escaped:
@@ -115,6 +120,7 @@ def _split_cells(line: str) -> list[str]:
     return cells
 
 
+_HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 _RULE = re.compile(r"^\|(\s*:?-{2,}:?\s*\|)+\s*$")
 
 
@@ -136,7 +142,7 @@ def parse_blocks(text: str) -> list[Block]:
         if not line:
             end_paragraph()
             continue
-        heading = re.match(r"^(#{1,3})\s+(.*)$", line)
+        heading = _HEADING.match(line) if line.startswith("#") else None
         if heading:
             end_paragraph()
             blocks.append(Heading(len(heading.group(1)), parse_inline(heading.group(2))))

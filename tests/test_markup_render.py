@@ -61,3 +61,12 @@ def test_numbers_and_none_are_formatted(tmp_path):
     fragment = parse_fragment(write_fragment(tmp_path, "{{ a }} / {{ b | euros }} / {{ c }}\n"))
     text = render_fragment(fragment, {"a": 1500000, "b": 30, "c": None})
     assert text.startswith("1\u202f500\u202f000 / 30,00\u00a0€ / [[À compléter")
+
+
+@pytest.mark.parametrize("text", ["simple", "a]]b", "x **gras** y", "[[À compléter : nom]] fin", r"a \| b", ""])
+def test_plain_line_fast_path_gives_the_same_runs_as_the_parser(text):
+    from drafting.markup import parse_inline
+
+    forced = parse_inline(text + "****")  # two bold toggles change nothing but force the full parser
+    assert [(r.text, r.bold, r.placeholder) for r in parse_inline(text)] == \
+        [(r.text, r.bold, r.placeholder) for r in forced]
