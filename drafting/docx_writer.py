@@ -20,6 +20,8 @@ from .ooxml import xml_text, zip_parts
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 TEXT_WIDTH = 9072  # A4 with 2.5 cm margins, in twentieths of a point
+CHAR_TWIPS = 115  # average width of a character of the 10-point table text
+CELL_MARGINS = 260  # left and right cell margins, and a little air
 BASE_PARTS = ("styles.xml", "numbering.xml", "settings.xml", "fontTable.xml")
 
 CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -78,14 +80,18 @@ def column_widths(rows: list[list[list[Run]]], columns: int, total: int = TEXT_W
     A lot number needs a narrow column and a title a wide one; equal widths waste a
     third of the page and wrap amounts across lines.
     """
-    weights = []
+    floors, weights = [], []
     for col in range(columns):
         texts = [plain_text(row[col]) if col < len(row) else "" for row in rows]
         longest = max((len(t) for t in texts), default=1)
         longest_word = max((len(w) for t in texts for w in t.split()), default=1)
-        weights.append(max(min(longest, 45), longest_word, 4))
-    scale = total / sum(weights)
-    widths = [int(w * scale) for w in weights]
+        floors.append(min(longest_word, 18) * CHAR_TWIPS + CELL_MARGINS)  # no word cut in the middle
+        weights.append(max(min(longest, 45), 1))
+    if sum(floors) >= total:
+        widths = [int(f * total / sum(floors)) for f in floors]
+    else:
+        spare = total - sum(floors)
+        widths = [int(f + spare * w / sum(weights)) for f, w in zip(floors, weights)]
     widths[-1] += total - sum(widths)
     return widths
 
