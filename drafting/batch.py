@@ -278,6 +278,18 @@ def _worker(args: tuple[Path, Settings]) -> Outcome:
     return generate_one(*args)
 
 
+def _rehearse(path: Path, library, settings: Settings) -> None:
+    """Draft one market in memory before forking: what loads lazily (locale data, number words,
+    writer internals, caches) is then loaded once, and every worker starts warm."""
+    from .generate import Options, render_market
+    from .questionnaire import load_questionnaire
+
+    try:
+        render_market(load_questionnaire(path, library), library, Options(settings.premier_article))
+    except ClausierError:
+        pass  # a bad first questionnaire is reported when its turn comes
+
+
 def _ignore_interrupt() -> None:
     """Ctrl-C goes to the parent, which stops handing out work; a worker finishes the market it writes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -385,6 +397,7 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
 
         _LIBRARIES[(settings.library_root, settings.library_version)] = library
         warm_up(library.fragments)
+        _rehearse(paths[0], library, settings)
         context, extra = multiprocessing.get_context("fork"), {}
     else:
         context = multiprocessing.get_context("spawn")
