@@ -286,8 +286,8 @@ def _rehearse(path: Path, library, settings: Settings) -> None:
 
     try:
         render_market(load_questionnaire(path, library), library, Options(settings.premier_article))
-    except ClausierError:
-        pass  # a bad first questionnaire is reported when its turn comes
+    except Exception:  # noqa: BLE001 — a bad first questionnaire is reported when its turn comes
+        pass
 
 
 def _ignore_interrupt() -> None:
@@ -366,12 +366,19 @@ def _clashes(plans: list[tuple[Path, Optional[str], str]], out_dir: Path) -> dic
     """References claimed by two existing questionnaires, in this run or another shard's: they would
     overwrite each other's folder, so none of them is written."""
     owners: dict[str, set[Path]] = {}
+    mine = {path.resolve() for path, _, _ in plans}
     for path, reference, _ in plans:
         if reference:
             owners.setdefault(reference, set()).add(path.resolve())
     for entry in all_entries(out_dir):
         other = Path(entry["chemin"])
-        if entry["reference"] in owners and other.is_file():
+        if entry["reference"] not in owners or other in mine:
+            continue  # this run knows its own questionnaires' current references
+        try:
+            current = hashlib.sha256(other.read_bytes()).hexdigest()
+        except OSError:
+            continue  # gone: no longer claims anything
+        if current == entry.get("sha256"):  # edited since: its reference may have changed, so unknown
             owners[entry["reference"]].add(other)
     return {ref: sorted(paths) for ref, paths in owners.items() if len(paths) > 1}
 

@@ -203,3 +203,14 @@ def test_a_market_left_aside_by_a_crash_is_put_back(portfolio, tmp_path):
     os.utime(aside, (0, 0))
     assert recover_retired(out) == ["2026-TRV-014"]
     assert (out / "2026-TRV-014" / "manifest.json").is_file() and not aside.exists()
+
+
+def test_a_renamed_reference_frees_the_old_one(portfolio, tmp_path):
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out))
+    school = portfolio / "example-ecole.yaml"
+    school.write_text(school.read_text(encoding="utf-8").replace("2026-TRV-014", "2026-TRV-099"), encoding="utf-8")
+    shutil.copy(EXAMPLES / "example-ecole.yaml", portfolio / "sous-dossier" / "nouvelle-ecole.yaml")  # takes 2026-TRV-014
+    result = batch(str(portfolio), "--out", str(out))
+    assert "la référence" not in result.stderr, result.stderr
+    assert (out / "2026-TRV-099").is_dir() and (out / "2026-TRV-014").is_dir()
