@@ -461,16 +461,21 @@ def suivi() -> None:
               help="Écrit aussi le rapport dans un classeur Excel (consolidation, indicateurs, problèmes).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text pour les personnes, json pour les programmes.")
+@click.option("--marches", "marches", type=click.Path(file_okay=False, exists=True, path_type=Path), metavar="DOSSIER",
+              help="Dossier où « clausier generate » ou « batch » a écrit les marchés : les engagements et pénalités "
+                   "sont pris dans la grille générée (empreinte vérifiée avec le manifeste), et toute différence avec "
+                   "la grille renvoyée est signalée.")
 @friendly_errors
-def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str) -> None:
+def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str, marches: Path | None) -> None:
     """Consolide des grilles remplies : engagements, réalisations, écarts, pénalités et indicateurs.
 
+    Une seule grille par marché est comptée (celle qui a le plus de lignes saisies) ; les autres sont écartées.
     Code de sortie 0 si toutes les grilles ont été lues (les problèmes de saisie sont des avertissements),
     2 si une grille n'a pas pu être lue (les autres sont quand même consolidées).
     """
     from drafting.consolidate import build_report_xlsx, consolidate, report_json, report_text, write_report
 
-    result = consolidate(list(grilles))
+    result = consolidate(list(grilles), marches)
     if out_file is not None:
         write_report(out_file, build_report_xlsx(result), list(grilles))
     click.echo(report_json(result) if fmt == "json" else report_text(result), nl=False)

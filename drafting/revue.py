@@ -9,10 +9,12 @@ same rules and French messages as a questionnaire file, then decided by the same
 
 The programme is untrusted input: Excel files are read with openpyxl in read-only
 mode (``data_only=True``: the cached values of formulas, nothing is ever computed or
-executed), a zip bomb is refused before openpyxl inflates it, and at most
-``MAX_MARCHES`` rows are read. The review workbook is written with xlsxwriter,
-text always with ``write_string`` (a value starting with « = » stays text), with a
-fixed creation date so the same inputs give the same bytes, and atomically.
+executed; a formula saved without its value is reported as such), a zip bomb is
+refused before openpyxl inflates it (the same caps as the monitoring grids), and at
+most ``MAX_MARCHES`` rows are read. A CSV that is not UTF-8 is read as Windows-1252
+(what French Excel writes for « CSV ») with a warning. The review workbook is written
+with xlsxwriter, text always with ``write_string`` (a value starting with « = » stays
+text), with a fixed creation date so the same inputs give the same bytes, and atomically.
 
 Not in the review: the facilitator, unknown at this stage, so the warning
 ``facilitateur_absent`` is left out; the territory minimum of hours and every other
@@ -36,6 +38,7 @@ from typing import Any, Iterator, Optional
 from .errors import InputError
 from .files import write_atomic
 from .library import Library
+from .consolidate import zip_bomb
 from .plan import A_ETUDIER, RETENUE, TYPE_LABELS, Plan
 
 # PNAD 2022-2025 (plan national pour des achats durables): 30 % of the contracts notified each
@@ -48,9 +51,9 @@ MAX_MARCHES = 5000                       # rows of markets read; beyond, a messa
 MAX_MARCHES_TEXTE = f"{MAX_MARCHES:,}".replace(",", " ")
 MAX_COLS = 60                            # columns looked at: a wide hostile sheet costs nothing
 MAX_CSV_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED = 200 * 1024 * 1024     # an xlsx inflating beyond this is refused before parsing
 MAX_LOTS = 500                           # as the questionnaire model
 HEADER_SCAN = 10                         # rows searched for the header line (a title may sit above it)
+HEADER_LOOK_FURTHER = 200                # rows looked at beyond, only to say where a misplaced header is
 SHEET = "Programme"
 LISTS_SHEET, INSTRUCTIONS_SHEET = "Listes", "Instructions"
 ACHETEUR_NOM = "Revue de marchés"        # the questionnaire needs a buyer's name; it appears nowhere
@@ -197,6 +200,9 @@ class Table:
     columns: dict[str, int]      # column id -> 0-based index
     rows: list[tuple[int, tuple[Any, ...]]]  # (1-based row number, values)
     tronque_ligne: Optional[int] = None      # first row not read when the cap was hit
+    largeur: Optional[int] = None            # CSV: fields of the header line; a row with more is shifted
+    separateur: Optional[str] = None         # CSV: the delimiter found
+    avertissements: list[Anomalie] = field(default_factory=list)  # about the whole file (encoding…)
 
     def cell(self, column: str, row: int) -> str:
         from openpyxl.utils import get_column_letter
@@ -242,11 +248,14 @@ def _read_csv(path: Path, source: str) -> Table:
         raise ProgrammeError(source, f"fichier trop volumineux ({len(raw)} octets, {MAX_CSV_BYTES} au plus)")
     if raw.startswith(b"PK\x03\x04"):
         raise ProgrammeError(source, "ce fichier est un classeur Excel (archive zip) et non un CSV : renommez-le en .xlsx")
+    notes: list[Anomalie] = []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ProgrammeError(source, "le CSV n'est pas encodé en UTF-8 : dans Excel, enregistrez-le au format "
-                                     "« CSV UTF-8 (délimité par des virgules) »") from None
+        text = _windows_1252(raw, source)
+        notes.append(Anomalie(path.name, "", "CSV lu en Windows-1252 (il n'est pas en UTF-8) : vérifiez les accents "
+                                             "dans la revue ; dans Excel, enregistrez-le plutôt au format « CSV UTF-8 "
+                                             "(délimité par des virgules) »"))
     if "\x00" in text:
         raise ProgrammeError(source, "ce fichier n'est pas un texte CSV (caractères binaires)")
     lines = text.splitlines()
@@ -254,11 +263,42 @@ def _read_csv(path: Path, source: str) -> Table:
     if not first:
         raise ProgrammeError(source, "le fichier est vide : partez du modèle (clausier revue --modele programme.xlsx)")
     delimiter = _sniff(text, first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, tuple[Any, ...]]] = []
     try:
-        rows = [(n, tuple(r)) for n, r in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)]
+        for n, r in enumerate(reader, 1):
+            rows.append((n, tuple(r)))
     except csv.Error as exc:
-        raise ProgrammeError(source, f"CSV mal formé ({exc})") from None
-    return _table(source, None, iter(rows))
+        raise ProgrammeError(source, _csv_error(exc, reader.line_num)) from None
+    table = _table(source, None, iter(rows))
+    table.separateur = delimiter
+    table.avertissements = notes
+    return table
+
+
+def _windows_1252(raw: bytes, source: str) -> str:
+    """What French Excel writes for « CSV (séparateur : point-virgule) »; UTF-16 and the rest are refused."""
+    refuse = ProgrammeError(source, "le CSV n'est pas encodé en UTF-8 : dans Excel, enregistrez-le au format "
+                                    "« CSV UTF-8 (délimité par des virgules) »")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:  # UTF-16: cp1252 would read nonsense
+        raise refuse
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise refuse from None
+
+
+def _csv_error(exc: csv.Error, line: int) -> str:
+    """The csv module's English message, said in French with the line it stopped at."""
+    text = str(exc)
+    where = f"ligne {line}" if line else "début du fichier"
+    if "field larger than field limit" in text:
+        limit = f"{csv.field_size_limit():,}".replace(",", " ")
+        return (f"CSV mal formé, {where} : un champ de plus de {limit} caractères (guillemet « \" » ouvert et jamais "
+                "refermé ?)")
+    if "end of data" in text:
+        return f"CSV mal formé, {where} : guillemet « \" » ouvert et jamais refermé"
+    return f"CSV mal formé, {where} : guillemets ou séparateurs incohérents ; enregistrez-le de nouveau depuis Excel"
 
 
 def _sniff(text: str, first: str) -> str:
@@ -277,6 +317,7 @@ def _check_archive(path: Path, source: str) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
+            why = zip_bomb(archive)  # a programme of 5 000 rows is a few Mo: the grids' caps fit it
     except zipfile.BadZipFile:
         raise ProgrammeError(source, "ce n'est pas un classeur Excel .xlsx (le fichier n'est pas une archive zip : ancien "
                                      "format .xls renommé, classeur protégé par mot de passe ou fichier tronqué ?)") from None
@@ -287,38 +328,91 @@ def _check_archive(path: Path, source: str) -> None:
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise ProgrammeError(source, "archive zip qui n'est pas un classeur Excel .xlsx")
-    if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
-        raise ProgrammeError(source, f"classeur trop volumineux une fois décompressé (plus de {MAX_UNCOMPRESSED // 2**20} Mo)")
+    if why:
+        raise ProgrammeError(source, why)
+
+
+class _Unreadable:
+    """A cell whose value cannot be reviewed, with what to tell the buyer; its row is rejected."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+NO_VALUE = _Unreadable("formule sans valeur calculée : ouvrez le programme dans Excel ou LibreOffice, enregistrez-le, "
+                       "puis relancez (ou saisissez la valeur elle-même)")
+TOO_BIG = _Unreadable("nombre infini ou démesuré, impossible dans Excel : saisissez la valeur")
+
+
+def _cell_value(value: Any, kind: Any) -> Any:
+    """The cached value, or why it cannot be used: no value computed, or a number no model check can take."""
+    if value is None and getattr(kind, "data_type", None) == "f":
+        return NO_VALUE
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            if not math.isfinite(value) or abs(value) > 9.99e307:
+                return TOO_BIG
+        except OverflowError:   # a 400-digit integer in a forged file
+            return TOO_BIG
+    return value
 
 
 def _read_xlsx(path: Path, source: str) -> Table:
+    """The « Programme » sheet, or the first visible one, read twice in step: cached values, then which cells are formulas.
+
+    ``data_only=True`` gives None for a formula saved without its value, which would read as
+    « champ obligatoire absent »; the second reading tells such a cell apart (NO_VALUE).
+    """
     _check_archive(path, source)
     import openpyxl
 
+    books = []
     try:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for data_only in (True, False):
+                    books.append(openpyxl.load_workbook(path, read_only=True, data_only=data_only, keep_links=False,
+                                                        keep_vba=False))
+        except Exception as exc:  # openpyxl raises many kinds on damaged files; none may escape
+            raise ProgrammeError(source, f"classeur Excel endommagé ou illisible ({type(exc).__name__})") from None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False, keep_vba=False)
-    except Exception as exc:  # openpyxl raises many kinds on damaged files; none may escape
-        raise ProgrammeError(source, f"classeur Excel endommagé ou illisible ({type(exc).__name__})") from None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if not wb.sheetnames:
-                raise ProgrammeError(source, "le classeur ne contient aucune feuille")
-            name = SHEET if SHEET in wb.sheetnames else wb.sheetnames[0]
-            ws = wb[name]
-            if not hasattr(ws, "iter_rows"):
-                raise ProgrammeError(source, f"la feuille « {name} » n'est pas un tableau (feuille de graphique ?)")
+            values, formulas = books
+            name = _sheet_name(values, source)
+            ws, wf = values[name], formulas[name]
             ws.reset_dimensions()  # some writers leave a wrong <dimension>: read what is there
-            rows = enumerate(ws.iter_rows(min_row=1, max_col=MAX_COLS, values_only=True), 1)
+            wf.reset_dimensions()
+            cached = ws.iter_rows(min_row=1, max_col=MAX_COLS, values_only=True)
+            cells = wf.iter_rows(min_row=1, max_col=MAX_COLS)
+            rows = ((n, tuple(_cell_value(v, c) for v, c in zip(row, kinds)))
+                    for n, (row, kinds) in enumerate(zip(cached, cells), 1))
             return _table(source, name, rows)
     except ProgrammeError:
         raise
     except Exception as exc:
         raise ProgrammeError(source, f"classeur Excel endommagé ou illisible ({type(exc).__name__})") from None
     finally:
-        wb.close()
+        for wb in books:
+            wb.close()
+
+
+def _sheet_name(wb: Any, source: str) -> str:
+    """« Programme » if there is one, else the first sheet the buyer can see (a hidden one holds lists, not markets)."""
+    if not wb.sheetnames:
+        raise ProgrammeError(source, "le classeur ne contient aucune feuille")
+    if SHEET in wb.sheetnames:
+        name = SHEET
+    else:
+        visible = [n for n in wb.sheetnames
+                   if getattr(wb[n], "sheet_state", "visible") == "visible" and hasattr(wb[n], "iter_rows")]
+        name = (visible or wb.sheetnames)[0]
+    if not hasattr(wb[name], "iter_rows"):
+        raise ProgrammeError(source, f"la feuille « {name} » n'est pas un tableau (feuille de graphique ?)")
+    return name
 
 
 def column_key(header: Any) -> str:
@@ -335,18 +429,31 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _is_header(values: tuple[Any, ...]) -> bool:
+    return sum(column_key(v) in COLUMNS for v in values) >= 3
+
+
 def _table(source: str, sheet: Optional[str], rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Table:
     header: Optional[tuple[int, tuple[Any, ...]]] = None
     first: Optional[tuple[int, tuple[Any, ...]]] = None
     for number, values in rows:
         if not all(_blank(v) for v in values):
             first = first or (number, values)
-            if sum(column_key(v) in COLUMNS for v in values) >= 3:
+            if _is_header(values):
                 header = (number, values)
                 break
         if number >= HEADER_SCAN:
             break
     where = f"feuille « {sheet} », " if sheet else ""
+    if header is None:
+        # Said plainly rather than « colonnes absentes »: the headers are there, only too low.
+        for number, values in rows:
+            if number > HEADER_SCAN + HEADER_LOOK_FURTHER:
+                break
+            if _is_header(values):
+                raise ProgrammeError(source, f"{where}en-têtes trouvés ligne {number} : ils doivent figurer dans les "
+                                             f"{HEADER_SCAN} premières lignes ; supprimez les lignes vides ou de titre "
+                                             "au-dessus")
     if first is None:
         raise ProgrammeError(source, f"{where}aucune donnée : le programme est vide (modèle : clausier revue --modele "
                                      "programme.xlsx)")
@@ -366,6 +473,8 @@ def _table(source: str, sheet: Optional[str], rows: Iterator[tuple[int, tuple[An
                                      f"en-têtes attendus : {', '.join(COLUMNS)})")
     data: list[tuple[int, tuple[Any, ...]]] = []
     table = Table(sheet, columns, data)
+    if sheet is None:  # a CSV row longer than its header was split where it should not have been
+        table.largeur = max((i + 1 for i, v in enumerate(header[1]) if not _blank(v)), default=0)
     for number, values in rows:
         if all(_blank(v) for v in values):
             continue
@@ -402,10 +511,12 @@ def _word(value: Any) -> Any:
 
 
 def _integer(value: Any) -> Any:
+    """A whole number as typed: 3, 3.0, or text « 3 », « 3.0 », « 3,0 » (a CSV or a text cell)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value):
-        return int(value)
+    match = re.fullmatch(r"\s*(\d{1,6})(?:[.,]0*)?\s*", value) if isinstance(value, str) else None
+    if match:
+        return int(match[1])
     if isinstance(value, str):
         return value.strip() or None
     return value
@@ -502,11 +613,19 @@ def _column_of(path: str) -> Optional[str]:
     return None
 
 
+_BOUND = re.compile(r"((?:supérieure|inférieure)(?: ou égale)? à )(\d{4,})(?:\.0+)?(?![\d.,])")
+
+
+def _readable(message: str) -> str:
+    """A bound of the model (« inférieure ou égale à 100000000000 ») written as a French buyer reads it."""
+    return _BOUND.sub(lambda m: m[1] + f"{int(m[2]):,}".replace(",", " "), message)
+
+
 def _anomalies(table: Table, row: _Row, issues: list[Any], reference: str) -> list[Anomalie]:
     out: list[Anomalie] = []
     for issue in issues:
         column = _column_of(issue.path)
-        message = issue.message
+        message = _readable(issue.message)
         if column == "montant" and "supérieure ou égale à 0" in message:
             message = f"montant négatif : {message}"
         if column and column in table.columns:
@@ -534,7 +653,12 @@ def review_row(table: Table, row: _Row, library: Library, acheteur_type: str,
     from .decisions import build_plan
     from .questionnaire import validate_data
 
-    reference = str(_text(row.values.get("reference")) or "")[:100]
+    reference = row.values.get("reference")
+    reference = "" if isinstance(reference, _Unreadable) else str(_text(reference) or "")[:100]
+    unread = sorted((c for c, v in row.values.items() if isinstance(v, _Unreadable)), key=lambda c: table.columns[c])
+    if unread:  # e.g. a value never computed: saying « absent » would send the buyer looking for nothing
+        return None, [Anomalie(table.cell(column, row.number), column, row.values[column].message, reference)
+                      for column in unread]
     lots, lots_problem = _lots_count(row.values.get("lots"))
     found: list[Anomalie] = []
     if lots_problem:
@@ -600,8 +724,14 @@ def review(path: Path, library: Library, acheteur_type: str = "collectivite") ->
     result = Revue(str(path), table.feuille, library.version, acheteur_type)
     sector_ids = _sector_ids(library)
     seen: dict[str, int] = {}
+    result.anomalies += table.avertissements
     for number, values in table.rows:
         row = _Row.of(table, number, values)
+        shifted = _extra_fields(table, number, values)
+        if shifted:
+            result.anomalies.append(shifted)
+            result.lignes_rejetees += 1
+            continue
         market, problems = review_row(table, row, library, acheteur_type, sector_ids)
         if market is not None and market.reference in seen:
             problems = [Anomalie(table.cell("reference", number), "reference",
@@ -622,13 +752,33 @@ def review(path: Path, library: Library, acheteur_type: str = "collectivite") ->
     return result
 
 
+def _extra_fields(table: Table, number: int, values: tuple[Any, ...]) -> Optional[Anomalie]:
+    """A CSV row with more filled fields than the header: its values are shifted, so it is not reviewed.
+
+    The usual cause is a decimal comma (1500000,50) in a comma-separated file, or a text holding the
+    separator without quotes.
+    """
+    if table.largeur is None or not any(not _blank(v) for v in values[table.largeur:]):
+        return None
+    count = max(i + 1 for i, v in enumerate(values) if not _blank(v))
+    if table.separateur == ",":
+        hint = ("une virgule décimale (1500000,50) dans un CSV séparé par des virgules ? Mettez le nombre entre "
+                "guillemets (\"1 500 000,50\") ou enregistrez le CSV avec le séparateur « ; »")
+    else:
+        hint = (f"un texte contenant le séparateur « {table.separateur} » sans guillemets ? Mettez-le entre guillemets "
+                "ou enregistrez de nouveau le CSV depuis Excel")
+    reference = _text(values[table.columns["reference"]]) if table.columns.get("reference", 99) < len(values) else None
+    return Anomalie(table.row_ref(number), "", f"{count} valeurs pour {table.largeur} en-têtes : {hint} ; ligne non "
+                                               "étudiée", str(reference or "")[:100])
+
+
 # --------------------------------------------------------------------------- writing
 
 def _workbook(buffer: io.BytesIO, title: str, stamp: dt.date):
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                      "strings_to_urls": False})
+                                      "strings_to_urls": False, "nan_inf_to_errors": True})
     wb.set_properties({"title": title, "author": "clausier", "created": dt.datetime.combine(stamp, dt.time())})
     return wb
 
@@ -717,12 +867,13 @@ def _synthesis_sheet(wb: Any, fmt: dict, result: Revue, library: Library) -> Non
     ws.set_column(1, 6, 16)
     ws.write_string(0, 0, "Revue de marchés — synthèse", fmt["title"])
     part = result.part
+    scope = _scope(result)
     if part is None:
         verdict = "aucun marché lu"
     elif result.manque == 0:
-        verdict = "objectif atteint"
+        verdict = f"objectif atteint{scope}"
     else:
-        verdict = (f"objectif non atteint : {result.manque} marché(s) de plus à doter d'une considération sociale "
+        verdict = (f"objectif non atteint{scope} : {result.manque} marché(s) de plus à doter d'une considération sociale "
                    f"({result.a_etudier_seulement} marché(s) ont une considération à étudier)")
     lines: list[tuple[str, Any, str]] = [
         ("Programme", Path(result.source).name, "cell"),
@@ -758,6 +909,18 @@ def _synthesis_sheet(wb: Any, fmt: dict, result: Revue, library: Library) -> Non
         for c, value in enumerate(values):
             _put(ws, i, c, value, fmt[{1: "int", 2: "int", 3: "pct", 4: "int", 5: "money"}.get(c, "cell")])
     ws.activate()
+
+
+def _scope(result: Revue) -> str:
+    """Rows rejected or not read are not in the share: the verdict says it holds for the markets read only."""
+    if result.complete:
+        return ""
+    left_out = []
+    if result.lignes_rejetees:
+        left_out.append(f"{result.lignes_rejetees} ligne(s) rejetée(s)")
+    if result.tronque:
+        left_out.append(f"lignes au-delà de {MAX_MARCHES_TEXTE} marchés")
+    return f" sur les marchés lus (hors {' et '.join(left_out)})"
 
 
 def build_template_xlsx(library: Library) -> bytes:
@@ -879,7 +1042,7 @@ def summary_text(result: Revue) -> str:
              + (" (programme tronqué)" if result.tronque else "") + "."]
     if n:
         share = fr.pourcent(round(result.part or 0, 3))
-        state = "atteint" if result.manque == 0 else f"non atteint, {result.manque} marché(s) de plus"
+        state = ("atteint" if result.manque == 0 else f"non atteint, {result.manque} marché(s) de plus") + _scope(result)
         lines.append(f"{result.avec_consideration} avec au moins une considération sociale retenue ({share}) ; "
                      f"objectif du PNAD {fr.pourcent(PNAD_CIBLE)} : {state}.")
         lines.append(f"{fr.heures(result.heures)} d'insertion dans les clauses retenues.")

@@ -709,7 +709,10 @@ def _metadata_sheet(wb, fmt, plan: Plan, info: GridInfo, items: list[Commitment]
     for row, item in enumerate(items, start=start + 1):
         for col, name in enumerate(META_FIELDS):
             _write_value(ws, row, col, getattr(item, name))
-    ws.hide()
+    # Very hidden: Excel's « Afficher » menu does not list it, so the commitments and penalty rates the
+    # consolidation trusts are not one right-click away (a determined hand can still alter them; the
+    # consolidation cross-checks them against « Synthèse », « Engagements » and the generated grid).
+    ws.very_hidden()
     ws.protect()
 
 

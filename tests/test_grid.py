@@ -61,7 +61,8 @@ def test_sheets_follow_the_retained_clauses(grids):
 
 def test_hidden_sheet_describes_the_market_for_consolidation(grids):
     wb = openpyxl.load_workbook(grids["example"])
-    assert wb["Clausier"].sheet_state == "hidden" and wb["Clausier"].protection.sheet
+    assert wb["Clausier"].sheet_state == "veryHidden" and wb["Clausier"].protection.sheet   # not in Excel's « Afficher »
+    assert wb["Listes"].sheet_state == "hidden"
     values, items = metadata(grids["example"])
     assert values["clausier-grille"] == 1 and values["reference"] == "2026-TRV-014"
     assert values["objet"] == "Construction du groupe scolaire Jean-Zay" and values["lignes_saisie"] == 500

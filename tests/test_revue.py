@@ -288,3 +288,137 @@ def test_library_option_gives_sectors_and_defaults(runner, tmp_path):
     assert _table(_sheet(out, "Revue"))[0]["Heures d'insertion"] == 500   # 600 000 × 50 % × 5 % ÷ 30
     bundled = runner.invoke(cli.main, ["revue", str(path), "--out", str(out)])
     assert bundled.exit_code == 1 and "D2 (secteur)" in bundled.stderr
+
+
+# --- review 14 --------------------------------------------------------------------------------------------------------
+
+def _review(runner, path: Path, tmp_path: Path, name: str = "revue.xlsx"):
+    out = tmp_path / name
+    result = runner.invoke(cli.main, ["revue", str(path), "--out", str(out)])
+    assert "Traceback" not in result.output and "Erreur interne" not in result.output
+    return result, out
+
+
+def test_zip_bomb_programme_is_refused(runner, tmp_path):
+    import zipfile
+
+    programme = _fill(_template(runner, tmp_path), ROWS, tmp_path / "p.xlsx")
+    with zipfile.ZipFile(programme, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/zeros.bin", bytes(2 * 2**20))
+    result, out = _review(runner, programme, tmp_path)
+    assert result.exit_code == 2 and not out.exists()
+    assert "élément « xl/media/zeros.bin » compressé plus de 100 fois" in result.stderr
+
+
+def test_csv_row_longer_than_its_header_is_rejected_with_a_hint(runner, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("reference,objet,nature,secteur,montant\n"
+                    "R-1,Peinture,travaux,btp_peinture,800000\n"
+                    "R-2,Peinture,travaux,btp_peinture,1500000,50\n"
+                    "R-3,Peinture,travaux,btp_peinture,900000,,\n", encoding="utf-8")   # empty trailing fields: fine
+    result, out = _review(runner, path, tmp_path)
+    assert result.exit_code == 1
+    assert ("ligne 3 : 6 valeurs pour 5 en-têtes : une virgule décimale (1500000,50) dans un CSV séparé par des "
+            "virgules ?") in result.stderr
+    assert [m["Référence"] for m in _table(_sheet(out, "Revue"))] == ["R-1", "R-3"]
+    assert _table(_sheet(out, "Anomalies"))[0]["Référence"] == "R-2"
+
+
+def test_first_visible_sheet_when_no_programme_sheet(runner, tmp_path):
+    wb = openpyxl.Workbook()
+    hidden = wb.active
+    hidden.title = "Paramètres"
+    hidden.append(["reference", "objet", "nature", "secteur", "montant"])
+    hidden.append(["CACHE-1", "Caché", "travaux", "btp_peinture", 100000])
+    hidden.sheet_state = "hidden"
+    ws = wb.create_sheet("Achats 2027")
+    ws.append(HEADERS)
+    ws.append(ROWS[0])
+    wb.save(tmp_path / "p.xlsx")
+    result, out = _review(runner, tmp_path / "p.xlsx", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert _synthesis(out)["Feuille lue"] == "Achats 2027"
+    assert [m["Référence"] for m in _table(_sheet(out, "Revue"))] == ["2027-TRV-001"]
+
+
+def test_header_below_row_10_is_said(runner, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("Programme 2027\n" + "\n" * 11 + ";".join(HEADERS[:5]) + "\nR-1;P;travaux;btp_peinture;800000\n",
+                    encoding="utf-8")
+    result, out = _review(runner, path, tmp_path)
+    assert result.exit_code == 2 and not out.exists()
+    assert "en-têtes trouvés ligne 13 : ils doivent figurer dans les 10 premières lignes" in result.stderr
+
+
+def test_formula_without_cached_value_is_named(runner, tmp_path):
+    rows = [list(ROWS[0]), list(ROWS[1])]
+    rows[0][4] = "=1000000+500000"          # openpyxl saves formulas without their value
+    programme = _fill(_template(runner, tmp_path), rows, tmp_path / "p.xlsx")
+    result, out = _review(runner, programme, tmp_path)
+    assert result.exit_code == 1
+    assert "Programme!E2 (montant) : formule sans valeur calculée : ouvrez le programme dans Excel" in result.stderr
+    assert "champ obligatoire absent" not in result.stderr
+
+
+def test_verdict_says_it_holds_for_the_markets_read(runner, tmp_path):
+    rows = [ROWS[0], ["2027-B-2", "Négatif", "travaux", "btp_peinture", -5000, 12, dt.datetime(2027, 3, 1),
+                      "ordinaire", 1]]
+    programme = _fill(_template(runner, tmp_path), rows, tmp_path / "p.xlsx")
+    result, out = _review(runner, programme, tmp_path)
+    assert result.exit_code == 1
+    assert _synthesis(out)["Résultat"] == "objectif atteint sur les marchés lus (hors 1 ligne(s) rejetée(s))"
+    assert "objectif du PNAD 30 % : atteint sur les marchés lus (hors 1 ligne(s) rejetée(s))." in result.stdout
+
+
+def test_lots_typed_as_text_with_a_decimal_point(runner, tmp_path):
+    rows = [list(ROWS[0])]
+    rows[0][8] = "3.0"
+    programme = _fill(_template(runner, tmp_path), rows, tmp_path / "p.xlsx")
+    result, out = _review(runner, programme, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert _table(_sheet(out, "Revue"))[0]["Lots"] == 3
+
+
+def test_messages_in_plain_french(runner, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(";".join(HEADERS[:5]) + "\nR-1;P;travaux;btp_peinture;1000000000000\n", encoding="utf-8")
+    result, _ = _review(runner, path, tmp_path)
+    assert "doit être inférieure ou égale à 100 000 000 000" in result.stderr
+    path.write_text(";".join(HEADERS[:5]) + '\nR-1;"' + "x" * 200_000 + "\n", encoding="utf-8")
+    result, out = _review(runner, path, tmp_path, "revue2.xlsx")
+    assert result.exit_code == 2 and not out.exists()
+    assert ("CSV mal formé, ligne 2 : un champ de plus de 131 072 caractères (guillemet « \" » ouvert et jamais "
+            "refermé ?)") in result.stderr
+
+
+def test_windows_1252_csv_is_read_with_a_warning(runner, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(("reference;objet;nature;secteur;montant\n"
+                      "R-1;Réfection de l'école;travaux;btp_peinture;800 000\n").encode("cp1252"))
+    result, out = _review(runner, path, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "p.csv : CSV lu en Windows-1252 (il n'est pas en UTF-8)" in result.stderr
+    assert _table(_sheet(out, "Revue"))[0]["Objet"] == "Réfection de l'école"
+    assert "Windows-1252" in _table(_sheet(out, "Anomalies"))[0]["Anomalie"]
+
+
+def test_numbers_excel_cannot_hold_are_refused_per_cell(runner, tmp_path):
+    import zipfile
+
+    programme = _fill(_template(runner, tmp_path), [list(ROWS[0]), list(ROWS[1]), list(ROWS[2])], tmp_path / "p.xlsx")
+    wb = openpyxl.load_workbook(programme)
+    wb["Programme"]["E2"], wb["Programme"]["E3"] = 565656, 575757
+    wb.save(programme)
+    forged = tmp_path / "forge.xlsx"
+    with zipfile.ZipFile(programme) as zin, zipfile.ZipFile(forged, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":   # a forged file: 400 digits, an infinity
+                data = data.replace(b"<v>565656</v>", b"<v>1" + b"0" * 400 + b"</v>").replace(b"<v>575757</v>",
+                                                                                           b"<v>1E999</v>")
+            zout.writestr(info.filename, data)
+    result, out = _review(runner, forged, tmp_path)
+    assert result.exit_code == 1
+    assert "Programme!E2 (montant) : nombre infini ou démesuré" in result.stderr
+    assert "Programme!E3 (montant) : nombre infini ou démesuré" in result.stderr
+    assert [m["Référence"] for m in _table(_sheet(out, "Revue"))] == [ROWS[2][0]]
