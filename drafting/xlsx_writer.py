@@ -328,6 +328,9 @@ def _formats(wb: xlsxwriter.Workbook) -> dict:
     }
 
 
+INSTRUCTION_CHARS = 100  # characters per line of the 110-wide instruction column, with a margin
+
+
 def _instructions(wb, fmt, info: GridInfo, retained: set[str]) -> None:
     ws = wb.add_worksheet("Mode d'emploi")
     ws.set_column(0, 0, 110, fmt["text"])
@@ -369,6 +372,9 @@ def _instructions(wb, fmt, info: GridInfo, retained: set[str]) -> None:
     ]
     for row, (style, text) in enumerate(lines):
         ws.write_string(row, 0, text, fmt[style])
+        wrapped = -(-len(text) // INSTRUCTION_CHARS)  # neither Excel nor LibreOffice grows a row on opening
+        if wrapped > 1:
+            ws.set_row(row, 15 * wrapped)
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
