@@ -162,8 +162,7 @@ def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool,
         from drafting.impact import impacted
 
         only = {i.reference for i in impacted(out_dir, _library(library_dir, library_version), since)} if out_dir.is_dir() else set()
-    progress = _progress(len(paths))
-    summary = run_batch(paths, settings, jobs, progress, only)
+    summary = run_batch(paths, settings, jobs, _progress(), only)
     for outcome in summary.outcomes:
         if outcome.status in (ECHEC, IGNORE):
             label = "échec" if outcome.status == ECHEC else "ignoré"
@@ -177,7 +176,7 @@ def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool,
         sys.exit(1)
 
 
-def _progress(total: int):
+def _progress():
     """A progress line on a terminal, plain log lines otherwise (CI logs, cron mails)."""
     from drafting.batch import ECHEC
 

@@ -34,17 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_generate import floor_document  # noqa: E402
-
-
-def best(fn, repeat: int) -> float:
-    fn()  # warm-up
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return min(samples)
+from bench_generate import floor_document, timed  # noqa: E402
 
 SECTORS = ["btp_gros_oeuvre", "btp_second_oeuvre", "btp_peinture", "btp_vrd", "btp_electricite", "nettoyage",
            "espaces_verts", "collecte_dechets", "restauration", "blanchisserie", "numerisation", "informatique",
@@ -130,7 +120,7 @@ def main() -> None:
     # in alternation, several rounds, and the best of each is kept.
     floors, fulls, unchangeds = [], [], []
     for round_ in range(args.tours):
-        floors.append(best(lambda: (work / "floor.docx").write_bytes(floor_document()), args.repeat))
+        floors.append(timed(lambda: (work / "floor.docx").write_bytes(floor_document()), args.repeat, min))
         out = work / f"sortie-{round_}"
         fulls.append(run(["batch", str(portfolio), "--out", str(out), "--jobs", "2"]))
         unchangeds.append(run(["batch", str(portfolio), "--out", str(out), "--jobs", "2"]))

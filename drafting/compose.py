@@ -69,10 +69,11 @@ class Composition:
 
 
 def compose(q: Questionnaire, plan: Plan, library: Library, premier_article: int = 1) -> Composition:
-    from .render import included_ids, render_fragment
+    from .library import included_ids
+    from .render import render_fragment
 
     base = base_context(q, library)
-    base["types_retenus"] = [t for t in CONSIDERATION_TYPES if plan.lots_with(t)]
+    base["types_retenus"] = list(plan.retained_types)
     used: list[Fragment] = []
     pieces = []
     for kind, (stem, title, numbered) in PIECES.items():
@@ -114,13 +115,8 @@ def _annexes(q: Questionnaire, base: dict[str, Any], library: Library, used: lis
     """Information sheets handed to candidates: one document per annex fragment whose types are retained."""
     from .render import render_fragment
 
-    retained = set(base["types_retenus"])
     pieces = []
-    annexes = sorted((f for f in library.fragments.values() if f.piece == "annexe" and f.statut == "publie"),
-                     key=lambda f: (f.ordre, f.id))
-    for fragment in annexes:
-        if fragment.pour_types and not retained & set(fragment.pour_types):
-            continue
+    for fragment in library.annexes_for(base["types_retenus"]):
         context = {**base, "lots": [], "heures_total": 0, "clause": {"type": "commun", "article": 0},
                    "commun": {name.split("/", 1)[1]: None for name in SHARED_BLOCKS}}
         blocks = parse_blocks(render_fragment(fragment, context, library.fragments))

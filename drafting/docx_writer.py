@@ -14,7 +14,7 @@ from importlib import resources
 
 from .compose import Piece
 from .formatting import typography
-from .markup import Block, BulletItem, Heading, Run, Table
+from .markup import Block, BulletItem, Heading, Run, Table, plain
 from .ooxml import xml_text, zip_parts
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -82,7 +82,7 @@ def column_widths(rows: list[list[list[Run]]], columns: int, total: int = TEXT_W
     """
     floors, weights = [], []
     for col in range(columns):
-        texts = [plain_text(row[col]) if col < len(row) else "" for row in rows]
+        texts = [plain(row[col]) if col < len(row) else "" for row in rows]
         longest = max((len(t) for t in texts), default=1)
         longest_word = max((len(w) for t in texts for w in t.split()), default=1)
         floors.append(min(longest_word, 18) * CHAR_TWIPS + CELL_MARGINS)  # no word cut in the middle
@@ -96,10 +96,6 @@ def column_widths(rows: list[list[list[Run]]], columns: int, total: int = TEXT_W
     return widths
 
 
-def plain_text(runs: list[Run]) -> str:
-    return "".join(r.text for r in runs)
-
-
 def _table(block: Table) -> str:
     columns = max(len(row) for row in block.rows)
     widths = column_widths(block.rows, columns)
@@ -107,7 +103,7 @@ def _table(block: Table) -> str:
     rows = []
     for index, row in enumerate(block.rows):
         header = index == 0
-        total_row = not header and index == len(block.rows) - 1 and plain_text(row[0]).strip().lower().startswith("total")
+        total_row = not header and index == len(block.rows) - 1 and plain(row[0]).strip().lower().startswith("total")
         cells = []
         for width, cell in zip(widths, row + [[]] * (columns - len(row))):
             runs = [Run(r.text, True, r.placeholder) for r in cell] if header or total_row else cell
@@ -133,7 +129,7 @@ def _toc(blocks: list[Block]) -> str:
     entries = []
     for block in blocks:
         if isinstance(block, Heading) and block.level <= 2:
-            text = f"{block.number} {plain_text(block.runs)}".strip()
+            text = f"{block.number} {plain(block.runs)}".strip()
             entries.append(_paragraph([Run(text)], f"TOC{block.level}"))
     if not entries:
         return ""

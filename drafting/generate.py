@@ -22,7 +22,7 @@ from .decisions import build_plan, reference_date
 from .docx_writer import build_docx
 from .errors import OutputError
 from .formatting import mois
-from .library import CONSIDERATION_TYPES, Library
+from .library import Library
 from .note import build_note
 from .plan import Plan
 from .provenance import engine_fingerprint, library_record
@@ -81,9 +81,8 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
     files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
     if soffice is not None:
         files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
-    retained = tuple(t for t in CONSIDERATION_TYPES if plan.lots_with(t))
     files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options,
-                               retained)
+                               plan.retained_types)
     return files, plan
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, get_args
 
 import click
 
+from .compose import FORME_LABELS, NATURE_LABELS
 from .errors import Issue
 from .library import CONSIDERATION_TYPES, Library
 from .model import Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
@@ -21,16 +22,15 @@ from .model import MAX_LOTS_QUESTIONNAIRE as MAX_LOTS
 from .questionnaire import _fmt, nearest_sectors, validate_data
 
 Path_ = tuple
+# Natures and forms as the documents name them; buyer types and procedures in the short form a prompt wants.
 LABELS = {
+    **NATURE_LABELS, **FORME_LABELS,
     "etat": "Service de l'État", "collectivite": "Commune ou collectivité", "epci": "EPCI (intercommunalité)",
     "departement": "Département", "region": "Région", "etablissement_sante": "Établissement de santé",
     "bailleur_social": "Bailleur social", "autre": "Autre acheteur public",
-    "travaux": "Travaux", "fournitures": "Fournitures", "services": "Services",
     "mapa": "Procédure adaptée (MAPA)", "appel_offres_ouvert": "Appel d'offres ouvert",
     "appel_offres_restreint": "Appel d'offres restreint", "procedure_negociee": "Procédure avec négociation",
     "dialogue_competitif": "Dialogue compétitif", "sans_publicite": "Sans publicité ni mise en concurrence",
-    "ordinaire": "Marché ordinaire", "accord_cadre_bons_de_commande": "Accord-cadre à bons de commande",
-    "accord_cadre_marches_subsequents": "Accord-cadre à marchés subséquents",
     "mono": "Un seul titulaire", "multi": "Plusieurs titulaires",
     "fcs": "CCAG-FCS (fournitures courantes et services)", "tic": "CCAG-TIC", "pi": "CCAG-PI (prestations intellectuelles)",
     "moe": "CCAG-MOE (maîtrise d'œuvre)", "mi": "CCAG-MI (marchés industriels)", "aucun": "Aucun CCAG",

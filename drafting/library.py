@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import yaml
 
@@ -150,6 +150,13 @@ class Library:
             f for f in self.fragments.values()
             if f.type == type_ and f.piece == piece and f.statut == "publie"
         ]
+        return sorted(found, key=lambda f: (f.ordre, f.id))
+
+    def annexes_for(self, types: Iterable[str]) -> list[Fragment]:
+        """Published annex sheets for a market with these retained types (none listed: every market)."""
+        retained = set(types)
+        found = [f for f in self.fragments.values()
+                 if f.piece == "annexe" and f.statut == "publie" and (not f.pour_types or retained & set(f.pour_types))]
         return sorted(found, key=lambda f: (f.ordre, f.id))
 
 

@@ -23,7 +23,8 @@ from jinja2 import sandbox as jsandbox
 from .errors import ClausierError, LibraryError
 from .formatting import NBSP, NNBSP
 from .library import (
-    CONSIDERATION_TYPES, LOCK_FILE, Fragment, Library, fragment_store_path, load_library, parse_fragment_bytes,
+    CONSIDERATION_TYPES, LOCK_FILE, Fragment, Library, direct_includes, fragment_store_path, load_library,
+    parse_fragment_bytes,
 )
 
 ERREUR, AVERTISSEMENT, INFO = "erreur", "avertissement", "info"
@@ -205,9 +206,7 @@ def _check_variables(fragment: Fragment, tree: nodes.Template, library: Library,
         elif library.fragments[name].statut != "publie" and fragment.statut == "publie":
             out.append(Problem(ERREUR, "inclusion", fragment.path,
                                f"fragment publié qui inclut « {name} », qui n'est pas publié"))
-    from .render import _direct_includes
-
-    seen_by_engine = set(_direct_includes(fragment.sha256, fragment.body))
+    seen_by_engine = set(direct_includes(fragment.sha256, fragment.body))
     for node in tree.find_all((nodes.Import, nodes.FromImport)):
         out.append(Problem(ERREUR, "inclusion", _where(fragment, node.lineno),
                            "« import » et « from … import » ne sont pas admis : incluez le fragment avec "

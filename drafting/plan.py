@@ -103,6 +103,11 @@ class Plan:
     def lots_with(self, type_: str) -> list[LotPlan]:
         return [lot for lot in self.lots if lot.retained(type_)]
 
+    @property
+    def retained_types(self) -> tuple[str, ...]:
+        """Types retained in at least one lot, in the contract's order (what gets drafted)."""
+        return tuple(t for t in TYPE_LABELS if self.lots_with(t))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "marche": {"reference": self.reference, "objet": self.objet, "acheteur": self.acheteur,

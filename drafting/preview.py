@@ -12,6 +12,7 @@ from .compose import Piece, base_context, fragment_context, number_blocks
 from .decisions import build_plan
 from .docx_writer import build_docx
 from .errors import LibraryError, OutputError
+from .files import write_atomic
 from .library import CONSIDERATION_TYPES, Library
 from .library_check import force_type
 from .markup import parse_blocks
@@ -27,7 +28,7 @@ def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tu
     lots = plan.lots_with(types[0])
     if not lots:
         raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {types[0]} : choisissez un autre questionnaire")
-    base = {**base_context(q, library), "types_retenus": [t for t in CONSIDERATION_TYPES if plan.lots_with(t)]}
+    base = {**base_context(q, library), "types_retenus": list(plan.retained_types)}
     context = fragment_context(base, types[0], q, lots, library)
     blocks = parse_blocks(render_fragment(fragment, context, library.fragments))
     number_blocks(blocks, 1)
@@ -40,10 +41,6 @@ def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tu
 def write_preview(out_dir: Path, name: str, data: bytes) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / name
-        tmp = out_dir / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(target)
     except OSError as exc:
-        raise OutputError(f"écriture impossible dans {out_dir} ({exc.strerror})") from None
-    return target
+        raise OutputError(f"impossible de créer le dossier {out_dir} ({exc.strerror})") from None
+    return write_atomic(out_dir / name, data, noun="aperçu")

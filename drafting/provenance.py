@@ -35,8 +35,26 @@ def engine_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+_RECORDS: dict[int, tuple[Library, dict[str, Any]]] = {}
+
+
 def library_record(library: Library) -> dict[str, Any]:
-    """The release used; a working folder that differs from it says how, so nobody mistakes it."""
+    """The release used; a working folder that differs from it says how, so nobody mistakes it.
+
+    Computed once per loaded library (it reads the lock file): a batch writes it into
+    every market's manifest. A library is immutable, and an edited folder loads as a new one.
+    """
+    cached = _RECORDS.get(id(library))
+    if cached is not None and cached[0] is library:
+        return cached[1]
+    if len(_RECORDS) >= 16:
+        _RECORDS.clear()
+    record = _library_record(library)
+    _RECORDS[id(library)] = (library, record)
+    return record
+
+
+def _library_record(library: Library) -> dict[str, Any]:
     from .library_release import pending_changes
 
     record: dict[str, Any] = {"version": library.version,
@@ -68,8 +86,6 @@ def fragments_used(library: Library, types: Iterable[str]) -> dict[str, str]:
                 for name in included_ids(fragment, library.fragments):
                     if name in library.fragments:
                         used[name] = library.fragments[name].sha256
-    for fragment in library.fragments.values():
-        if (fragment.piece == "annexe" and fragment.statut == "publie"
-                and (not fragment.pour_types or retained & set(fragment.pour_types))):
-            used[fragment.id] = fragment.sha256
+    for fragment in library.annexes_for(retained):
+        used[fragment.id] = fragment.sha256
     return dict(sorted(used.items()))

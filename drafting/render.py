@@ -17,7 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from . import formatting as fr
 from .errors import TemplateRenderError
-from .library import Fragment
+from .library import Fragment, direct_includes
 from .markup import Raw, escape, placeholder
 
 
@@ -146,7 +146,7 @@ def warm_up(fragments: dict[str, Fragment]) -> None:
     env = environment_for(fragments)
     for fragment in fragments.values():
         if fragment.statut == "publie":
-            _direct_includes(fragment.sha256, fragment.body)
+            direct_includes(fragment.sha256, fragment.body)
             try:
                 env.get_template(fragment.id)
             except jinja2.TemplateError:
@@ -206,16 +206,3 @@ def _error_line(fragment: Fragment, fragments: Optional[dict[str, Fragment]]) ->
             owner, line = _owner(name, fragment, fragments), tb.tb_lineno
         tb = tb.tb_next
     return owner, _file_line(owner, line)
-
-
-def included_ids(fragment: Fragment, fragments: dict[str, Fragment]) -> list[str]:
-    """Fragments pulled in by ``{% include %}``, transitively (the scan lives with the library)."""
-    from .library import included_ids as scan
-
-    return scan(fragment, fragments)
-
-
-def _direct_includes(sha256: str, body: str) -> tuple[str, ...]:
-    from .library import direct_includes
-
-    return direct_includes(sha256, body)
