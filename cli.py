@@ -7,7 +7,9 @@ only with CLAUSIER_DEBUG=1.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
 import json
 import os
 import sys
@@ -17,6 +19,10 @@ from typing import Any, Callable
 import click
 
 from drafting import __version__
+
+# At exit the interpreter collects every object before freeing the modules: after a batch that is
+# ≈ 50 ms of pure waste. Frozen, they are skipped (open files are closed by ``with`` everywhere).
+atexit.register(gc.freeze)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:

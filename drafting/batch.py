@@ -10,6 +10,7 @@ never imports the heavy modules, so an unchanged rerun costs next to nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -278,18 +279,6 @@ def _worker(args: tuple[Path, Settings]) -> Outcome:
     return generate_one(*args)
 
 
-def _rehearse(path: Path, library, settings: Settings) -> None:
-    """Draft one market in memory before forking: what loads lazily (locale data, number words,
-    writer internals, caches) is then loaded once, and every worker starts warm."""
-    from .generate import Options, render_market
-    from .questionnaire import load_questionnaire
-
-    try:
-        render_market(load_questionnaire(path, library), library, Options(settings.premier_article))
-    except Exception:  # noqa: BLE001 — a bad first questionnaire is reported when its turn comes
-        pass
-
-
 def _ignore_interrupt() -> None:
     """Ctrl-C goes to the parent, which stops handing out work; a worker finishes the market it writes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -404,7 +393,12 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
 
         _LIBRARIES[(settings.library_root, settings.library_version)] = library
         warm_up(library.fragments)
-        _rehearse(paths[0], library, settings)
+        # The first market is drafted here, for real, before forking: what loads lazily (locale
+        # data, number words, writer internals) is loaded once and every worker starts warm.
+        yield generate_one(paths[0], settings, library)
+        paths = paths[1:]
+        if not paths:
+            return
         context, extra = multiprocessing.get_context("fork"), {}
     else:
         context = multiprocessing.get_context("spawn")
@@ -412,6 +406,9 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     if os.name == "nt":
         jobs = min(jobs, MAX_JOBS_WINDOWS)
     done: set[Path] = set()
+    # Objects alive now are the engine's: frozen, the forked workers' collections skip them and
+    # their memory pages stay shared with the parent instead of being copied on write.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupt, **extra) as pool:
             # one market at a time: markets differ tenfold in size, this keeps every worker busy
@@ -422,6 +419,8 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
         for path in paths:
             if path not in done:
                 yield Outcome(path, ECHEC, "", "processus de travail interrompu (mémoire ?) : relancez clausier batch")
+    finally:
+        gc.unfreeze()  # a long-lived caller (tests, a service) collects them again
 
 
 def references_of(outcomes: Iterable[Outcome]) -> set[str]:

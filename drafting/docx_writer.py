@@ -15,7 +15,7 @@ from importlib import resources
 from .compose import Piece
 from .formatting import typography
 from .markup import Block, BulletItem, Heading, Run, Table, plain
-from .ooxml import xml_text, zip_parts
+from .ooxml import Deflated, deflate, xml_text, zip_parts
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -55,6 +55,15 @@ def base_parts() -> tuple[tuple[str, bytes], ...]:
     """The static parts, read once per process from the annexes package."""
     folder = resources.files("annexes") / "docx_base"
     return tuple((f"word/{name}", (folder / name).read_bytes()) for name in BASE_PARTS)
+
+
+@lru_cache(maxsize=1)
+def _constant_parts() -> dict[str, Deflated]:
+    """Parts every piece shares, compressed once per process (and harder, since only once)."""
+    constant = {"[Content_Types].xml": CONTENT_TYPES.encode(), "_rels/.rels": ROOT_RELS.encode(),
+                "docProps/app.xml": APP.encode(), "word/_rels/document.xml.rels": DOCUMENT_RELS.encode(),
+                "word/footer1.xml": FOOTER.format(w=W_NS).encode(), **dict(base_parts())}
+    return {name: deflate(data, 9) for name, data in constant.items()}
 
 
 def _run(run: Run) -> str:
@@ -171,15 +180,16 @@ def build_docx(piece: Piece, acheteur: str, reference: str, library_version: str
     core = CORE.format(title=xml_text(f"{piece.title} — {reference}"), subject=xml_text(piece.subtitle),
                        description=xml_text(note), stamp=f"{stamp.isoformat()}T00:00:00Z")
     header = HEADER.format(w=W_NS, left=xml_text(typography(acheteur)), right=xml_text(f"Marché n° {reference}"))
+    shared = _constant_parts()
     parts = [
-        ("[Content_Types].xml", CONTENT_TYPES.encode()),
-        ("_rels/.rels", ROOT_RELS.encode()),
+        ("[Content_Types].xml", shared["[Content_Types].xml"]),
+        ("_rels/.rels", shared["_rels/.rels"]),
         ("docProps/core.xml", core.encode()),
-        ("docProps/app.xml", APP.encode()),
+        ("docProps/app.xml", shared["docProps/app.xml"]),
         ("word/document.xml", document_xml(piece, note, toc).encode("utf-8")),
-        ("word/_rels/document.xml.rels", DOCUMENT_RELS.encode()),
+        ("word/_rels/document.xml.rels", shared["word/_rels/document.xml.rels"]),
         ("word/header1.xml", header.encode("utf-8")),
-        ("word/footer1.xml", FOOTER.format(w=W_NS).encode()),
-        *base_parts(),
+        ("word/footer1.xml", shared["word/footer1.xml"]),
+        *((name, shared[name]) for name, _ in base_parts()),
     ]
     return zip_parts(parts)

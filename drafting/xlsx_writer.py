@@ -1,7 +1,8 @@
 """The monitoring grid (grille de suivi) the winning enterprise fills every month.
 
-Written with xlsxwriter: faster than openpyxl for writing, and it supports the
-data validation, formulas and sheet protection the grid needs. Text from the
+Written with xlsx_package, a small writer with xlsxwriter's calls for the few features
+the grid needs (validations, formulas, protection): a portfolio writes one grid per
+market, and a general library was most of a market's time. Text from the
 questionnaire is always written with ``write_string``: a value starting with
 = + - @ stays text and never becomes a formula.
 
@@ -19,18 +20,13 @@ facilitator never read two different results from the same file.
 from __future__ import annotations
 
 import datetime as dt
-from collections import namedtuple
-import io
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-from xlsxwriter.worksheet import Worksheet
 
 from .formatting import euros
 from .plan import RETENUE, TYPE_LABELS, Plan
+from .xlsx_package import Workbook, cell_ref, col_name
 
 FORMAT_VERSION = 1           # of the hidden « Clausier » sheet; consolidate.py refuses newer ones
 META_SHEET = "Clausier"
@@ -165,127 +161,10 @@ def commitments(plan: Plan, info: GridInfo) -> list[Commitment]:
     return out
 
 
-_SharedMaster = namedtuple("_SharedMaster", ["formula", "format", "value", "si", "ref"])
-_SharedChild = namedtuple("_SharedChild", ["format", "si"])
-
-
-class _Sheet(Worksheet):
-    """A worksheet that stores our formulas as written.
-
-    xlsxwriter runs some thirty regular expressions over every formula to add the
-    « _xlfn. » prefix of newer functions. The grid writes thousands of helper formulas
-    that use none (ISFORMULA carries its prefix by hand), and that pass was some 40 % of
-    the grid's build time. Should xlsxwriter rename this hook, the override is simply
-    unused: slower, never wrong.
-    """
-
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        return formula[1:] if formula.startswith("=") else formula
-
-    def write_shared_formula(self, first_row: int, last_row: int, col: int, formula: str) -> None:
-        """One formula filled down a column, stored once as an OOXML shared formula.
-
-        Excel writes filled-down formulas this way; Excel, LibreOffice and openpyxl read
-        them back per cell. The helper columns hold thousands of such cells: written one
-        by one they were most of the grid's cost.
-        """
-        index = self._shared_count = getattr(self, "_shared_count", -1) + 1
-        ref = f"{xl_rowcol_to_cell(first_row, col)}:{xl_rowcol_to_cell(last_row, col)}"
-        self._check_dimensions(last_row, col)
-        self._check_dimensions(first_row, col)
-        self.table[first_row][col] = _SharedMaster(self._prepare_formula(formula), None, 0, index, ref)
-        self.__dict__.setdefault("_children", []).append((first_row + 1, last_row, col, index))
-
-    def _write_sheet_data(self) -> None:
-        """Rows as xlsxwriter writes them, then the shared-formula cells added at their right.
-
-        The helper cells are the same two dozen bytes a few thousand times: written here
-        as text rather than one by one through xlsxwriter's cell machinery.
-        """
-        ranges = self.__dict__.get("_children")
-        if not ranges:
-            return super()._write_sheet_data()
-        real, self.fh = self.fh, io.StringIO()
-        try:
-            super()._write_sheet_data()
-            written = self.fh.getvalue()
-        finally:
-            self.fh = real
-        self.fh.write(_merge_children(written, ranges, self.table))
-
-    def _write_cell(self, row: int, col: int, cell) -> None:
-        kind = cell.__class__.__name__
-        if kind == "_SharedMaster":
-            self.fh.write(f'<c r="{xl_rowcol_to_cell(row, col)}"><f t="shared" ref="{cell.ref}" si="{cell.si}">'
-                          f"{self._escape_data(cell.formula)}</f><v>0</v></c>")
-        elif kind == "_SharedChild":
-            self.fh.write(f'<c r="{xl_rowcol_to_cell(row, col)}"><f t="shared" si="{cell.si}"/><v>0</v></c>')
-        else:
-            super()._write_cell(row, col, cell)
-
-
-_ROW = re.compile(r'<row r="(\d+)"[^>]*?(/?)>')
-
-
-def _merge_children(xml: str, ranges: list[tuple[int, int, int, int]], table: dict) -> str:
-    """Insert ``<c><f t="shared" si=…/></c>`` cells into ``<sheetData>`` rows, creating missing rows.
-
-    ``ranges`` holds (first row, last row, column, shared index). Helper columns are the
-    rightmost of their sheet, so the cells go at the end of each row; a row's « spans »
-    hint is dropped when it gains cells. Rows with the same helper columns share one
-    text template: a grid has a few thousand such cells.
-    """
-    letters = {col: xl_col_to_name(col) for _, _, col, _ in ranges}
-    templates: dict[tuple, str] = {}
-
-    def cells(row: int) -> str:
-        key = tuple(sorted((col, si) for first, last, col, si in ranges if first <= row <= last))
-        existing = table.get(row)
-        if existing and max(existing) > key[0][0]:
-            raise ValueError("shared helper cells must be the rightmost of their row")
-        template = templates.get(key)
-        if template is None:
-            template = templates[key] = "".join(
-                f'<c r="{letters[col]}{{n}}"><f t="shared" si="{si}"/><v>0</v></c>' for col, si in key)
-        return template.replace("{n}", str(row + 1))
-
-    if not xml.startswith("<sheetData>"):  # xlsxwriter writes <sheetData/> for an empty sheet
-        xml = "<sheetData></sheetData>"
-    body = xml[len("<sheetData>"): -len("</sheetData>")]
-    pending = sorted({row for first, last, _, _ in ranges for row in range(first, last + 1)})
-    out, position, next_index = ["<sheetData>"], 0, 0
-    for match in _ROW.finditer(body):
-        row = int(match.group(1)) - 1
-        out.append(body[position:match.start()])
-        position = match.start()
-        while next_index < len(pending) and pending[next_index] < row:
-            out.append(f'<row r="{pending[next_index] + 1}">{cells(pending[next_index])}</row>')
-            next_index += 1
-        if next_index < len(pending) and pending[next_index] == row:
-            empty = match.group(2) == "/"
-            end = match.end() if empty else body.index("</row>", match.end())
-            tag = re.sub(r' spans="[^"]*"', "", match.group(0)).replace("/>", ">")
-            content = "" if empty else body[match.end():end]
-            out.append(f"{tag}{content}{cells(row)}</row>")
-            position = end if empty else end + len("</row>")
-            next_index += 1
-    out.append(body[position:])
-    out += [f'<row r="{row + 1}">{cells(row)}</row>' for row in pending[next_index:]]
-    out.append("</sheetData>")
-    return "".join(out)
-
-
-class _Workbook(xlsxwriter.Workbook):
-    worksheet_class = _Sheet
-
-
 def build_xlsx(plan: Plan, info: GridInfo, stamp: dt.date) -> bytes:
-    buffer = io.BytesIO()
-    wb = _Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                            "strings_to_urls": False})
+    wb = Workbook()
     wb.set_properties({"title": f"Grille de suivi — {info.reference}", "subject": info.objet, "author": "clausier",
                        "company": info.acheteur, "created": dt.datetime.combine(stamp, dt.time())})
-    wb.set_calc_mode("auto")
     fmt = _formats(wb)
     retained = {kind for kind in MEASURED if plan.lots_with(kind)}
     _instructions(wb, fmt, info, retained)
@@ -302,11 +181,10 @@ def build_xlsx(plan: Plan, info: GridInfo, stamp: dt.date) -> bytes:
         items = _summary(wb, fmt, items, info)
     _lists_sheet(wb, fmt, lists)
     _metadata_sheet(wb, fmt, plan, info, items)
-    wb.close()
-    return buffer.getvalue()
+    return wb.package()
 
 
-def _formats(wb: xlsxwriter.Workbook) -> dict:
+def _formats(wb: Workbook) -> dict:
     return {
         "title": wb.add_format({"bold": True, "font_size": 14, "font_color": "#1F3864"}),
         "subtitle": wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F3864"}),
@@ -423,7 +301,7 @@ LISTS = {"categories": CATEGORIES, "modalites": MODALITES, "contrats": CONTRATS,
 
 def list_range(name: str, lists: dict[str, list[str]]) -> str:
     """Where a drop-down's values are on the hidden « Listes » sheet."""
-    letter = xl_col_to_name(list(lists).index(name))
+    letter = col_name(list(lists).index(name))
     return f"=Listes!${letter}$2:${letter}${len(lists[name]) + 1}"
 
 
@@ -516,8 +394,8 @@ def _hours_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws.data_validation(1, H_ID, INPUT_ROWS, H_ID, {
         "validate": "length", "criteria": "between", "minimum": 1, "maximum": 30, "error_title": "Identifiant trop long",
         "error_message": "Un code de 30 caractères au plus, convenu avec le facilitateur (ex. ENT-001) : jamais un nom."})
-    a, b, hours, training = (xl_col_to_name(c) for c in (H_ID, H_LOT, H_HEURES, H_FORMATION))
-    key = xl_col_to_name(H_CALC_ID)
+    a, b, hours, training = (col_name(c) for c in (H_ID, H_LOT, H_HEURES, H_FORMATION))
+    key = col_name(H_CALC_ID)
 
     def valid_hours(col: str):
         return lambda n: (f'=IFERROR(IF(AND({key}{n}<>"",{_not_formula(f"{col}{n}")},ISNUMBER({col}{n})),'
@@ -548,7 +426,7 @@ def _actions_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws.data_validation(1, A_PARTICIPANTS, INPUT_ROWS, A_PARTICIPANTS, {
         "validate": "integer", "criteria": ">=", "value": 0, "error_title": "Nombre invalide",
         "error_message": "Saisissez un nombre de participants positif."})
-    lot, date, people = (xl_col_to_name(c) for c in (A_LOT, A_DATE, A_PARTICIPANTS))
+    lot, date, people = (col_name(c) for c in (A_LOT, A_DATE, A_PARTICIPANTS))
     lo, hi = f"DATE({DATE_MIN.year},{DATE_MIN.month},{DATE_MIN.day})", f"DATE({DATE_MAX.year},{DATE_MAX.month},{DATE_MAX.day})"
     _helper_columns(ws, fmt, A_CALC_PARTICIPANTS, [
         # G: participants of an action that counts (dated, at least one participant), 0 otherwise
@@ -572,8 +450,8 @@ def _plan_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws.data_validation(1, P_ANNEE, INPUT_ROWS, P_ANNEE, {
         "validate": "integer", "criteria": "between", "minimum": 1, "maximum": YEAR_MAX, "error_title": "Année invalide",
         "error_message": "Saisissez l'année d'exécution : 1 pour la première, 2 pour la deuxième…"})
-    lot, year, action, indicator, target = (xl_col_to_name(c) for c in (P_LOT, P_ANNEE, P_ACTION, P_INDICATEUR, P_CIBLE))
-    key = xl_col_to_name(P_CALC_ANNEE)
+    lot, year, action, indicator, target = (col_name(c) for c in (P_LOT, P_ANNEE, P_ACTION, P_INDICATEUR, P_CIBLE))
+    key = col_name(P_CALC_ANNEE)
     filled = ",".join(f"LEN(TRIM({c}{{n}}))>0" for c in (action, indicator, target))
     _helper_columns(ws, fmt, P_CALC_ANNEE, [
         # J: « lot|year » of a complete row (action, indicator and target filled in), empty otherwise
@@ -588,7 +466,7 @@ def _plan_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
 
 
 def _range(sheet: str, col: int) -> str:
-    letter = xl_col_to_name(col)
+    letter = col_name(col)
     return f"'{sheet}'!${letter}$2:${letter}${INPUT_ROWS + 1}"
 
 
@@ -643,7 +521,7 @@ def _summary(wb, fmt, items: list[Commitment], info: GridInfo) -> list[Commitmen
         first = row + 1
         for i, item in enumerate(section, start=first):
             placed[(item.lot, kind)] = i + 1
-            a, b, c, f = (xl_rowcol_to_cell(i, col) for col in (0, 1, 2, 5))
+            a, b, c, f = (cell_ref(i, col) for col in (0, 1, 2, 5))
             ws.write_number(i, 0, item.lot, fmt["cell"])
             if item.engagement is not None:
                 ws.write_number(i, 1, item.engagement, fmt["hours"])
@@ -666,7 +544,7 @@ def _summary(wb, fmt, items: list[Commitment], info: GridInfo) -> list[Commitmen
         for col in (1, 2, 3, 5, 7):
             if not names[col]:
                 continue
-            top, bottom = xl_rowcol_to_cell(first, col), xl_rowcol_to_cell(total - 1, col)
+            top, bottom = cell_ref(first, col), cell_ref(total - 1, col)
             ws.write_formula(total, col, f"=SUM({top}:{bottom})", fmt["euros"] if col == 7 else fmt["hours"])
         ws.write_formula(total, 4, f"=IF(B{total + 1}>0,C{total + 1}/B{total + 1},0)", fmt["pct"])
         ws.conditional_format(first, 4, total, 4, {"type": "cell", "criteria": ">=", "value": 1, "format": fmt["green"]})
