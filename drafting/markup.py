@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Union
 
 _SPECIAL = re.compile(r"([\\*\[\]|])")
@@ -67,8 +68,14 @@ Block = Union[Heading, Paragraph, BulletItem, Table]
 
 def parse_inline(text: str) -> list[Run]:
     """Split a line into runs; ``**`` toggles bold, ``[[…]]`` marks a zone to fill."""
+    return list(_parse_inline(text))
+
+
+@lru_cache(maxsize=16384)
+def _parse_inline(text: str) -> tuple[Run, ...]:
+    """Cached: the library's sentences come back in every market of a batch (Runs are immutable)."""
     if "*" not in text and "[[" not in text and "]]" not in text and "\\" not in text:  # most lines: one plain run
-        return [Run(text)] if text else []
+        return (Run(text),) if text else ()
     runs: list[Run] = []
     buf: list[str] = []
     bold = hole = False
@@ -96,7 +103,7 @@ def parse_inline(text: str) -> list[Run]:
             hole = False
     buf.append(text[pos:])
     flush()
-    return [r for r in runs if r.text]
+    return tuple(r for r in runs if r.text)
 
 
 def _split_cells(line: str) -> list[str]:

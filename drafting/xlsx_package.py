@@ -86,7 +86,7 @@ class Worksheet:
     validations: list[str] = field(default_factory=list)
     conditional: dict[str, list[tuple[Format, str, Any]]] = field(default_factory=dict)
     dxfs: list[Format] = field(default_factory=list)
-    _shared: int = 0
+    shared: list[tuple[int, int, int, int]] = field(default_factory=list)  # rows below a shared formula's first
 
     # -- cells ---------------------------------------------------------------------------
     def _put(self, row: int, col: int, xml: str) -> None:
@@ -120,12 +120,11 @@ class Worksheet:
         Excel writes filled-down formulas this way; Excel, LibreOffice and openpyxl read
         them back per cell, relative references moved row by row.
         """
-        si, self._shared = self._shared, self._shared + 1
+        si = len(self.shared)
         letter = col_name(col)
         self._put(first_row, col, f'<c r="{letter}{first_row + 1}"><f t="shared" ref="{letter}{first_row + 1}:'
                                   f'{letter}{last_row + 1}" si="{si}">{_data(formula.removeprefix("="))}</f><v>0</v></c>')
-        for row in range(first_row + 1, last_row + 1):
-            self._put(row, col, f'<c r="{letter}{row + 1}"><f t="shared" si="{si}"/><v>0</v></c>')
+        self.shared.append((first_row + 1, last_row, col, si))
 
     # -- layout --------------------------------------------------------------------------
     def set_column(self, first: int, last: int, width: float, fmt: Optional[Format] = None,
@@ -201,10 +200,11 @@ class Worksheet:
         return "".join(out)
 
     def _dimension(self) -> str:
-        if not self.rows:
+        cols = [col for cells in self.rows.values() for col in cells] + [col for _, _, col, _ in self.shared]
+        if not cols:
             return "A1"
-        cols = [col for cells in self.rows.values() for col in cells]
-        first, last = (min(self.rows), min(cols)), (max(self.rows), max(cols))
+        rows = [*self.rows, *(last for _, last, _, _ in self.shared)]
+        first, last = (min(rows), min(cols)), (max(rows), max(cols))
         return cell_ref(*first) if first == last else f"{cell_ref(*first)}:{cell_ref(*last)}"
 
     def _view(self) -> str:
@@ -242,20 +242,51 @@ class Worksheet:
         return "".join(out)
 
     def _sheet_data(self) -> str:
-        rows = sorted(set(self.rows) | set(self.heights))
-        if not rows:
+        """Rows in order. The cells of filled-down formulas come from one text template per band of
+        rows with the same shared formulas: a grid has a few thousand of them, the same bytes each."""
+        explicit = sorted(set(self.rows) | set(self.heights))
+        if not explicit and not self.shared:
             return "<sheetData/>"
         out = ["<sheetData>"]
-        for row in rows:
-            height = self.heights.get(row)
-            attributes = f' ht="{_row_height(height)}" customHeight="1"' if height is not None else ""
-            cells = self.rows.get(row)
-            if cells:
-                out.append(f'<row r="{row + 1}"{attributes}>{"".join(cells[c] for c in sorted(cells))}</row>')
-            else:
-                out.append(f'<row r="{row + 1}"{attributes}/>')
+        index = 0
+        for start, stop, template in self._bands():
+            while index < len(explicit) and explicit[index] < start:
+                out.append(self._row(explicit[index], ""))
+                index += 1
+            row = start
+            while index < len(explicit) and explicit[index] < stop:
+                out += [f'<row r="{n + 1}">{template.replace("{n}", str(n + 1))}</row>' for n in range(row, explicit[index])]
+                out.append(self._row(explicit[index], template))
+                row = explicit[index] + 1
+                index += 1
+            out += [f'<row r="{n + 1}">{template.replace("{n}", str(n + 1))}</row>' for n in range(row, stop)]
+        out += [self._row(row, "") for row in explicit[index:]]
         out.append("</sheetData>")
         return "".join(out)
+
+    def _bands(self) -> list[tuple[int, int, str]]:
+        """(first row, row after the last, cells template) for each band of rows sharing the same formulas."""
+        bounds = sorted({first for first, _, _, _ in self.shared} | {last + 1 for _, last, _, _ in self.shared})
+        bands = []
+        for start, stop in zip(bounds, bounds[1:]):
+            active = sorted((col, si) for first, last, col, si in self.shared if first <= start <= last)
+            if active:
+                bands.append((start, stop, "".join(f'<c r="{col_name(col)}{{n}}"><f t="shared" si="{si}"/><v>0</v></c>'
+                                                    for col, si in active)))
+        return bands
+
+    def _row(self, row: int, shared: str) -> str:
+        """A row with its own cells (and height), then the filled-down cells at its right."""
+        height = self.heights.get(row)
+        attributes = f' ht="{_row_height(height)}" customHeight="1"' if height is not None else ""
+        cells = self.rows.get(row, {})
+        if shared and cells and max(cells) >= self._first_shared_col():
+            raise ValueError("les cellules d'une formule recopiée doivent être les dernières de leur ligne")
+        content = "".join(cells[c] for c in sorted(cells)) + shared.replace("{n}", str(row + 1))
+        return f'<row r="{row + 1}"{attributes}>{content}</row>' if content else f'<row r="{row + 1}"{attributes}/>'
+
+    def _first_shared_col(self) -> int:
+        return min(col for _, _, col, _ in self.shared)
 
 
 def _area(first_row: int, first_col: int, last_row: int, last_col: int) -> str:
