@@ -39,6 +39,29 @@ def test_amounts_in_letters(amount, words):
     assert fr.euros_lettres(amount) == words
 
 
+def test_cardinal_agrees_with_num2words():
+    """num2words is the reference (a test dependency); clausier spells numbers itself to start faster."""
+    import random
+
+    from num2words import num2words
+
+    rng = random.Random(20261126)
+    numbers = [*range(0, 1_100), *range(1_100, 200_000, 97), *(rng.randrange(10**13) for _ in range(500)),
+               *(m * 10**k for m in (1, 2, 21, 80, 100, 200) for k in range(11))]
+    wrong = [(n, fr.cardinal(n), num2words(n, lang="fr")) for n in numbers if fr.cardinal(n) != num2words(n, lang="fr")]
+    assert not wrong[:5]
+
+
+@pytest.mark.parametrize("number, words", [
+    (21, "vingt et un"), (71, "soixante et onze"), (80, "quatre-vingts"), (81, "quatre-vingt-un"),
+    (91, "quatre-vingt-onze"), (200, "deux cents"), (280, "deux cent quatre-vingts"), (80_000, "quatre-vingt mille"),
+    (200_000, "deux cent mille"), (80_000_000, "quatre-vingts millions"), (2_000_000, "deux millions"),
+    (1_200_000, "un million deux cent mille"), (21_000_000_000, "vingt et un milliards"),
+])
+def test_cardinal_plural_rules(number, words):
+    assert fr.cardinal(number) == words
+
+
 def test_whole_numbers_in_letters():
     assert fr.en_lettres(964) == "neuf cent soixante-quatre"
     assert fr.en_lettres(70.5) == "soixante et onze"
