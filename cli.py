@@ -105,6 +105,7 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
 def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, ccap_modele: Path | None, pdf: bool,
              library_dir: str | None, library_version: str | None) -> None:
     """Écrit les pièces Word, la grille de suivi Excel et le manifeste du marché."""
+    from drafting.files import wait_for_removals
     from drafting.generate import Options, render_market, write_market
     from drafting.questionnaire import load_questionnaire
 
@@ -113,6 +114,7 @@ def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, cc
     model = (str(ccap_modele), ccap_modele.read_bytes()) if ccap_modele else None
     files, result = render_market(loaded, library, Options(premier_article, model, pdf))
     target = write_market(out_dir, loaded.model.marche.reference, files)
+    wait_for_removals()  # the previous version of the market is gone when the command returns
     click.echo(f"Marché {result.reference} : {len(files)} fichiers écrits dans {target}")
     for name in sorted(files):
         click.echo(f"  {name}")

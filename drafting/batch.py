@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from . import __version__
 from .errors import ClausierError, InputError
+from .files import wait_for_removals
 
 SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")  # .xlsx, .xlsm: the questionnaire form
 NOT_QUESTIONNAIRES = ("manifest.json",)
@@ -299,6 +300,7 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
         _recover(settings.out_dir)
     summary = Summary()
     plans: list[tuple[Path, Optional[str], str]] = []
+    sizes: dict[Path, int] = {}
     for path in paths:
         try:
             raw = path.read_bytes()
@@ -306,6 +308,7 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
             plans.append((path, None, ""))
             continue
         sha = hashlib.sha256(raw).hexdigest()
+        sizes[path] = len(raw)
         entry = read_entry(settings.out_dir, path)
         reference = entry["reference"] if entry and entry.get("sha256") == sha else peek_reference(path, raw)
         plans.append((path, reference, sha))
@@ -335,9 +338,16 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
             continue
         summary.outcomes.append(outcome)
         report(outcome, len(summary.outcomes), total)
+    # Largest questionnaires first (more lots, longer to draft), so the pool never ends waiting on
+    # one big market started last; the smallest one leads, as a pooled batch drafts it alone before
+    # forking its workers.
+    todo.sort(key=lambda p: -sizes.get(p, 0))
+    if len(todo) > 1:
+        todo.insert(0, todo.pop())
     for outcome in _execute(todo, settings, jobs, library):
         summary.outcomes.append(outcome)
         report(outcome, len(summary.outcomes), total)
+    wait_for_removals()  # replaced markets drafted here (workers wait for theirs before exiting)
     summary.outcomes.sort(key=lambda o: str(o.path))
     summary.seconds = time.perf_counter() - start
     return summary
@@ -399,6 +409,7 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
         paths = paths[1:]
         if not paths:
             return
+        wait_for_removals()  # no thread running when the workers are forked
         context, extra = multiprocessing.get_context("fork"), {}
     else:
         context = multiprocessing.get_context("spawn")

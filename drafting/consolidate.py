@@ -1122,7 +1122,7 @@ def _plain(text: str) -> str:
 
 
 def _n(value: Optional[float], decimals: int = 2) -> str:
-    """A figure in French; never raises: babel refuses floats from about 1e27, Python prints them."""
+    """A figure in French; never raises: the formatter refuses floats from about 1e27, Python prints them."""
     if value is None:
         return "—"
     try:

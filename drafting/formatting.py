@@ -1,28 +1,52 @@
-"""French formatting of figures for documents and messages (babel, fr_FR).
+"""French formatting of figures for documents and messages (fr_FR conventions).
 
 Group separators are narrow no-break spaces and the space before € is a
 no-break space, so Word never breaks "1 500 000,00 €" across two lines.
+
+Written here rather than with babel (now a test dependency): clausier needs one
+locale and three number patterns, and importing babel then loading its French
+data cost some 40 ms at the start of every command, more than drafting two
+markets of a batch. The tests check every function against babel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Union
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-
-LOCALE = "fr_FR"
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 Number = Union[int, float, Decimal]
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+          "décembre")
 
 
 @lru_cache(maxsize=4096)
 def _decimal(value: Number, pattern: str) -> str:
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    """babel's ``format_decimal(value, pattern, locale="fr_FR")`` for the patterns used here:
+    ``#,##0`` followed by ``.`` and zeros (fraction digits always shown) or ``#`` (shown if needed);
+    half-even rounding, as babel does."""
+    fraction = pattern.partition(".")[2]
+    shown, allowed = fraction.count("0"), len(fraction)
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(f"nombre non fini : {value}")
+    negative = number.is_signed()
+    rounded = abs(number).normalize().quantize(Decimal(1).scaleb(-allowed), rounding=ROUND_HALF_EVEN)
+    whole, _, digits = f"{rounded:f}".partition(".")
+    groups = []
+    while len(whole) > 3:
+        whole, tail = whole[:-3], whole[-3:]
+        groups.insert(0, tail)
+    text = NNBSP.join([whole, *groups])
+    digits = (digits or "0").ljust(shown, "0")
+    if allowed and not (shown == 0 and int(digits) == 0):
+        while len(digits) > shown and digits.endswith("0"):
+            digits = digits[:-1]
+        text += "," + digits
+    return ("-" if negative and rounded else "") + text  # never « -0,00 », which babel writes
 
 
 def nombre(value: Number, decimals: int = 2) -> str:
@@ -52,9 +76,8 @@ def pourcent(fraction: Number) -> str:
 
 def date_fr(value: dt.date) -> str:
     """2026-12-15 -> '15 décembre 2026'; the first of the month is '1er'."""
-    if value.day == 1:
-        return "1er" + NBSP + format_date(value, "MMMM y", locale=LOCALE)
-    return format_date(value, "d MMMM y", locale=LOCALE).replace(" ", NBSP, 1)
+    month = f"{MONTHS[value.month - 1]} {value.year}"
+    return f"1er{NBSP}{month}" if value.day == 1 else f"{value.day}{NBSP}{month}"
 
 
 def en_lettres(value: Number) -> str:

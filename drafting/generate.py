@@ -21,6 +21,7 @@ from .compose import Composition, compose
 from .decisions import build_plan, reference_date
 from .docx_writer import build_docx
 from .errors import OutputError
+from .files import remove_later
 from .formatting import mois
 from .library import Library
 from .note import build_note
@@ -54,9 +55,11 @@ class Options:
 
 def render_market(loaded: LoadedQuestionnaire, library: Library, options: Options = Options()) -> tuple[dict[str, bytes], Plan]:
     """Every output file of one market, as bytes, including the manifest."""
-    from .pdf import convert, require_soffice
+    soffice = None
+    if options.pdf:  # imported only then: it brings subprocess, a cost for every market of a batch
+        from .pdf import require_soffice
 
-    soffice = require_soffice() if options.pdf else None  # before any work: say it first, write nothing
+        soffice = require_soffice()  # before any work: say it first, write nothing
     options = options.resolved()
     q = loaded.model
     plan = build_plan(q, library)
@@ -80,6 +83,8 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
     )
     files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
     if soffice is not None:
+        from .pdf import convert
+
         files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
     files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options,
                                plan.retained_types)
@@ -170,7 +175,7 @@ def _swap(staging: Path, target: Path) -> None:
         os.replace(retired / target.name, target)
         shutil.rmtree(retired, ignore_errors=True)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    remove_later(retired)  # the new market is in place: the old one goes while the next is drafted
 
 
 def recover_retired(out_dir: Path, older_than: float = 600.0) -> list[str]:

@@ -43,6 +43,45 @@ def deflate(data: bytes, level: int = 1) -> Deflated:
     return Deflated(zlib.crc32(data), len(data), compressor.compress(data) + compressor.flush())
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """Part of a part, compressed once and reused inside several parts.
+
+    Deflate data is a series of blocks: a chunk ends on a byte boundary (a sync flush)
+    with no final block, so it can be followed by anything compressed from scratch. The
+    grid's filled-down formula rows, the same thousand rows in every market, are
+    compressed once per process this way.
+    """
+
+    raw: bytes
+    data: bytes
+
+    @classmethod
+    def of(cls, raw: bytes, level: int = 6) -> "Chunk":
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return cls(raw, compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
+_FINAL_EMPTY_BLOCK = b"\x03\x00"  # fixed-Huffman block, final, empty: what ends any deflate stream
+
+
+def deflate_segments(segments: Iterable[Union[bytes, Chunk]], level: int = 1) -> Deflated:
+    """One part from pieces, some already compressed (Chunk), others compressed here."""
+    crc, size, out = 0, 0, []
+    for segment in segments:
+        if isinstance(segment, Chunk):
+            raw, data = segment.raw, segment.data
+        else:
+            raw = segment
+            compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+            data = compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        crc = zlib.crc32(raw, crc)
+        size += len(raw)
+        out.append(data)
+    out.append(_FINAL_EMPTY_BLOCK)
+    return Deflated(crc, size, b"".join(out))
+
+
 def zip_parts(parts: Iterable[tuple[str, Union[bytes, Deflated]]]) -> bytes:
     """Zip parts in the given order with a fixed date and mode (no clock, no host: same bytes anywhere).
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Optional, Union
 
-from .ooxml import Deflated, deflate, xml_text, zip_parts
+from .ooxml import Chunk, Deflated, deflate, deflate_segments, xml_text, zip_parts
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -180,9 +180,14 @@ class Worksheet:
 
     # -- XML -----------------------------------------------------------------------------
     def xml(self) -> str:
-        out = [XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">', f'<dimension ref="{self._dimension()}"/>',
-               "<sheetViews>", self._view(), "</sheetViews>", '<sheetFormatPr defaultRowHeight="15"/>', self._columns(),
-               self._sheet_data()]
+        return "".join(p if isinstance(p, str) else p.raw.decode("utf-8") for p in self.segments())
+
+    def segments(self) -> list[Union[str, Chunk]]:
+        """The sheet's XML as text pieces and precompressed chunks, in order."""
+        out: list[Union[str, Chunk]] = [
+            XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">', f'<dimension ref="{self._dimension()}"/>',
+            "<sheetViews>", self._view(), "</sheetViews>", '<sheetFormatPr defaultRowHeight="15"/>', self._columns(),
+            *self._sheet_data()]
         if self.protection is not None:
             out.append('<sheetProtection sheet="1" objects="1" scenarios="1"'
                        + (' formatColumns="0"' if self.protection.get("format_columns") else "") + "/>")
@@ -197,7 +202,7 @@ class Worksheet:
         if self.validations:
             out.append(f'<dataValidations count="{len(self.validations)}">{"".join(self.validations)}</dataValidations>')
         out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
-        return "".join(out)
+        return out
 
     def _dimension(self) -> str:
         cols = [col for cells in self.rows.values() for col in cells] + [col for _, _, col, _ in self.shared]
@@ -241,13 +246,14 @@ class Worksheet:
         out.append("</cols>")
         return "".join(out)
 
-    def _sheet_data(self) -> str:
+    def _sheet_data(self) -> list[Union[str, Chunk]]:
         """Rows in order. The cells of filled-down formulas come from one text template per band of
-        rows with the same shared formulas: a grid has a few thousand of them, the same bytes each."""
+        rows with the same shared formulas, and a run of such rows is the same bytes in every grid:
+        it is built and compressed once per process (``_band_rows``)."""
         explicit = sorted(set(self.rows) | set(self.heights))
         if not explicit and not self.shared:
-            return "<sheetData/>"
-        out = ["<sheetData>"]
+            return ["<sheetData/>"]
+        out: list[Union[str, Chunk]] = ["<sheetData>"]
         index = 0
         for start, stop, template in self._bands():
             while index < len(explicit) and explicit[index] < start:
@@ -255,14 +261,16 @@ class Worksheet:
                 index += 1
             row = start
             while index < len(explicit) and explicit[index] < stop:
-                out += [f'<row r="{n + 1}">{template.replace("{n}", str(n + 1))}</row>' for n in range(row, explicit[index])]
+                if row < explicit[index]:
+                    out.append(_band_rows(row, explicit[index], template))
                 out.append(self._row(explicit[index], template))
                 row = explicit[index] + 1
                 index += 1
-            out += [f'<row r="{n + 1}">{template.replace("{n}", str(n + 1))}</row>' for n in range(row, stop)]
+            if row < stop:
+                out.append(_band_rows(row, stop, template))
         out += [self._row(row, "") for row in explicit[index:]]
         out.append("</sheetData>")
-        return "".join(out)
+        return out
 
     def _bands(self) -> list[tuple[int, int, str]]:
         """(first row, row after the last, cells template) for each band of rows sharing the same formulas."""
@@ -287,6 +295,30 @@ class Worksheet:
 
     def _first_shared_col(self) -> int:
         return min(col for _, _, col, _ in self.shared)
+
+
+@lru_cache(maxsize=64)
+def _band_rows(start: int, stop: int, template: str) -> Chunk:
+    """Rows ``start`` to ``stop - 1`` holding only filled-down cells: the same bytes in every grid."""
+    text = "".join(f'<row r="{n + 1}">{template.replace("{n}", str(n + 1))}</row>' for n in range(start, stop))
+    return Chunk.of(text.encode("utf-8"))
+
+
+def _compressed(segments: list[Union[str, Chunk]]) -> Deflated:
+    """Adjacent text pieces joined, then compressed around the cached chunks."""
+    pieces: list[Union[bytes, Chunk]] = []
+    text: list[str] = []
+    for segment in segments:
+        if isinstance(segment, str):
+            text.append(segment)
+            continue
+        if text:
+            pieces.append("".join(text).encode("utf-8"))
+            text = []
+        pieces.append(segment)
+    if text:
+        pieces.append("".join(text).encode("utf-8"))
+    return deflate_segments(pieces)
 
 
 def _area(first_row: int, first_col: int, last_row: int, last_col: int) -> str:
@@ -377,7 +409,7 @@ class Workbook:
             ("docProps/app.xml", self._app().encode("utf-8")),
             ("docProps/core.xml", self._core().encode("utf-8")),
             ("xl/_rels/workbook.xml.rels", _constant(_workbook_rels(count))),
-            *((f"xl/worksheets/sheet{n}.xml", sheet.xml().encode("utf-8")) for n, sheet in enumerate(self.sheets, 1)),
+            *((f"xl/worksheets/sheet{n}.xml", _compressed(sheet.segments())) for n, sheet in enumerate(self.sheets, 1)),
             ("xl/workbook.xml", self._workbook().encode("utf-8")),
             ("xl/sharedStrings.xml", self.strings.xml().encode("utf-8")),
             ("xl/styles.xml", _constant(_styles(self.formats))),

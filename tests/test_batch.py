@@ -68,6 +68,18 @@ def test_unchanged_markets_are_left_as_they_are_and_force_redoes_them(portfolio,
     assert "3 produit(s), 0 inchangé(s)" in forced.output
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_replaced_markets_are_gone_when_the_batch_returns(portfolio, tmp_path, jobs):
+    """Old folders are deleted in the background while the next market is drafted, but never left behind."""
+    out = tmp_path / "sortie"
+    batch(str(portfolio), "--out", str(out), "--jobs", jobs)
+    first = {p.name: p.read_bytes() for p in out.glob("*/*")}
+    forced = batch(str(portfolio), "--out", str(out), "--jobs", jobs, "--force")
+    assert "3 produit(s)" in forced.output
+    assert sorted(p.name for p in out.iterdir()) == sorted([".clausier-index", *REFERENCES])
+    assert {p.name: p.read_bytes() for p in out.glob("*/*")} == first  # same inputs, same bytes
+
+
 def test_shards_split_the_portfolio_deterministically_and_disjointly(portfolio):
     everything = discover(portfolio)
     assert [p.name for p in everything] == ["casse.yaml", "example-ecole.yaml", "nettoyage-accord-cadre.yaml",

@@ -39,6 +39,30 @@ def test_amounts_in_letters(amount, words):
     assert fr.euros_lettres(amount) == words
 
 
+def test_figures_and_dates_agree_with_babel():
+    """babel is the reference (a test dependency); clausier formats French figures itself to start faster."""
+    import random
+    from decimal import Decimal
+
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    rng = random.Random(20261126)
+    values = [0, 1, 7, 0.5, 0.125, 0.135, 2.5, 3.5, -2.5, 1234.5, 999.995, 0.005, 0.015, 1e15, 123456789.125,
+              Decimal("1.005"), Decimal("2.675"), 10**20, *(rng.uniform(-1e9, 1e9) for _ in range(400)),
+              *(round(rng.uniform(0, 1e6), rng.randrange(5)) for _ in range(400)),
+              *(rng.randrange(-10**12, 10**12) for _ in range(200))]
+    wrong = [(v, p) for v in values for p in ("#,##0", "#,##0.#", "#,##0.##", "#,##0.00")
+             if fr._decimal.__wrapped__(v, p) != format_decimal(v, format=p, locale="fr_FR")]
+    assert not wrong[:5]
+    assert fr._decimal.__wrapped__(-0.001, "#,##0.00") == "0,00"  # babel writes « -0,00 »: not in a DCE
+    for offset in range(0, 800, 7):
+        day = dt.date(2026, 1, 1) + dt.timedelta(days=offset)
+        expected = (f"1er\u00a0{format_date(day, 'MMMM y', locale='fr_FR')}" if day.day == 1
+                    else format_date(day, "d MMMM y", locale="fr_FR").replace(" ", "\u00a0", 1))
+        assert fr.date_fr(day) == expected
+
+
 def test_cardinal_agrees_with_num2words():
     """num2words is the reference (a test dependency); clausier spells numbers itself to start faster."""
     import random
