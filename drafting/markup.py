@@ -131,7 +131,38 @@ _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
 _RULE = re.compile(r"^\|(\s*:?-{2,}:?\s*\|)+\s*$")
 
 
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+
 def parse_blocks(text: str) -> list[Block]:
+    """Blocks of a rendered fragment.
+
+    A blank line ends every block, so the text is parsed piece by piece between blank
+    lines, each piece once per process: a portfolio's fragments differ by a figure here
+    and there, their paragraphs mostly not. Cached blocks are copied, as composing
+    numbers the headings.
+    """
+    blocks: list[Block] = []
+    for piece in _BLANK_LINE.split(text):
+        if piece.strip():
+            blocks += [_copy(block) for block in _parse_piece(piece)]
+    return blocks
+
+
+def _copy(block: Block) -> Block:
+    if isinstance(block, Heading):
+        return Heading(block.level, list(block.runs), block.number)
+    if isinstance(block, Table):
+        return Table([[list(cell) for cell in row] for row in block.rows])
+    return type(block)(list(block.runs))
+
+
+@lru_cache(maxsize=8192)
+def _parse_piece(text: str) -> tuple[Block, ...]:
+    return tuple(_parse(text))
+
+
+def _parse(text: str) -> list[Block]:
     blocks: list[Block] = []
     para: list[str] = []
     table: Table | None = None
