@@ -280,9 +280,19 @@ def _worker(args: tuple[Path, Settings]) -> Outcome:
     return generate_one(*args)
 
 
-def _ignore_interrupt() -> None:
-    """Ctrl-C goes to the parent, which stops handing out work; a worker finishes the market it writes."""
+def _start_worker(key: tuple) -> None:
+    """Ctrl-C goes to the parent, which stops handing out work; a worker finishes the market it writes.
+
+    The engine is imported and the templates compiled before the first market arrives, all
+    workers at once.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import_module(".generate", __package__)
+    library = _LIBRARIES.get(key)
+    if library is not None:
+        from .render import warm_up
+
+        warm_up(library.fragments)
 
 
 def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
@@ -339,11 +349,8 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
         summary.outcomes.append(outcome)
         report(outcome, len(summary.outcomes), total)
     # Largest questionnaires first (more lots, longer to draft), so the pool never ends waiting on
-    # one big market started last; the smallest one leads, as a pooled batch drafts it alone before
-    # forking its workers.
+    # one big market started last.
     todo.sort(key=lambda p: -sizes.get(p, 0))
-    if len(todo) > 1:
-        todo.insert(0, todo.pop())
     for outcome in _execute(todo, settings, jobs, library):
         summary.outcomes.append(outcome)
         report(outcome, len(summary.outcomes), total)
@@ -391,24 +398,20 @@ def _execute(paths: list[Path], settings: Settings, jobs: int, library) -> Itera
 
 
 def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterator[Outcome]:
-    """Forked workers start with the engine already imported and the library loaded (Linux, macOS);
-    elsewhere they are spawned and recycled every few hundred markets to keep memory flat."""
+    """Workers forked as soon as the portfolio is known (Linux), spawned elsewhere and recycled
+    every few hundred markets to keep memory flat.
+
+    The parent does not import the drafting engine: on a machine with as many cores as jobs,
+    importing it once before forking would keep all but one core idle for a third of a second,
+    while every worker importing it at once costs the same wall time and leaves no second start.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    key = (settings.library_root, settings.library_version)
     if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
-        import_module(".generate", __package__)  # imported once here, shared by every forked worker
-        from .render import warm_up
-
-        _LIBRARIES[(settings.library_root, settings.library_version)] = library
-        warm_up(library.fragments)
-        # The first market is drafted here, for real, before forking: what loads lazily (locale
-        # data, number words, writer internals) is loaded once and every worker starts warm.
-        yield generate_one(paths[0], settings, library)
-        paths = paths[1:]
-        if not paths:
-            return
+        _LIBRARIES[key] = library  # inherited: the workers do not read the library again
         wait_for_removals()  # no thread running when the workers are forked
         context, extra = multiprocessing.get_context("fork"), {}
     else:
@@ -417,11 +420,12 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     if os.name == "nt":
         jobs = min(jobs, MAX_JOBS_WINDOWS)
     done: set[Path] = set()
-    # Objects alive now are the engine's: frozen, the forked workers' collections skip them and
-    # their memory pages stay shared with the parent instead of being copied on write.
+    # Objects alive now (the library, the portfolio's plan) are frozen: the forked workers'
+    # collections skip them and their memory pages stay shared instead of being copied on write.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_ignore_interrupt, **extra) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(key,),
+                                 **extra) as pool:
             # one market at a time: markets differ tenfold in size, this keeps every worker busy
             for outcome in pool.map(_worker, [(p, settings) for p in paths], chunksize=1):
                 done.add(outcome.path)
