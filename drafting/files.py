@@ -63,9 +63,17 @@ def remove_later(folder: Path) -> None:
     global _remover
     with _lock:
         _pending.append(folder)
-        if _remover is None:
-            _remover = threading.Thread(target=_remove_pending, name="clausier-suppression")
+        if _remover is not None:
+            return
+        _remover = threading.Thread(target=_remove_pending, name="clausier-suppression")
+        try:
             _remover.start()
+        except RuntimeError:  # no thread to be had (process limit, interpreter exiting): delete now
+            _remover = None
+            _pending.remove(folder)
+        else:
+            return
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def wait_for_removals() -> None:
@@ -81,10 +89,13 @@ def _remove_pending() -> None:
     while True:
         with _lock:
             if not _pending:
-                _remover = None
+                _remover = None  # under the lock: a folder queued after this starts a new thread
                 return
             folder = _pending.pop(0)
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        except Exception:  # noqa: BLE001 — a folder that cannot go stays (recover_retired); the queue goes on
+            pass
 
 
 def _after_fork_in_child() -> None:

@@ -88,7 +88,7 @@ def en_lettres(value: Number) -> str:
 _UNITS = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
           "treize", "quatorze", "quinze", "seize")
 _TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
-_LARGE = ((10**12, "billion"), (10**9, "milliard"), (10**6, "million"))
+_LARGE = ((10**18, "trillion"), (10**15, "billiard"), (10**12, "billion"), (10**9, "milliard"), (10**6, "million"))
 
 
 @lru_cache(maxsize=4096)
@@ -150,18 +150,19 @@ def euros_lettres(value: Number) -> str:
     Euros and cents are spelt apart (num2words' currency mode, once used here, read integers as cents).
     """
     cents_total = int((Decimal(str(value)) * 100).to_integral_value(ROUND_HALF_UP))
-    units, cents = divmod(cents_total, 100)
+    sign = "moins " if cents_total < 0 else ""
+    units, cents = divmod(abs(cents_total), 100)
     parts = []
     if units or not cents:
         words = en_lettres(units)
-        if words.endswith(("million", "millions", "milliard", "milliards")):
-            unit = "d’euros"
+        if words.endswith(tuple(name + plural for _, name in _LARGE for plural in ("", "s"))):
+            unit = "d’euros"  # un million d’euros, deux milliards d’euros
         else:
             unit = "euro" if units in (0, 1) else "euros"
         parts.append(f"{words} {unit}")
     if cents:
         parts.append(f"{en_lettres(cents)} centime{'s' if cents > 1 else ''}")
-    return " et ".join(parts)
+    return sign + " et ".join(parts)
 
 
 def mois(value: int) -> str:

@@ -95,6 +95,8 @@ def zip_parts(parts: Iterable[tuple[str, Union[bytes, Deflated]]]) -> bytes:
     count = 0
     for name, data in parts:
         entry = data if isinstance(data, Deflated) else deflate(data)
+        if max(entry.size, len(entry.data), offset) > _ZIP32_LIMIT or count >= 0xFFFF:
+            raise ValueError("document trop volumineux pour un paquet Office sans ZIP64")
         encoded = name.encode("utf-8")
         flags = 0 if name.isascii() else _UTF8_NAME
         fields = (flags, _DEFLATED, _DOS_TIME, _DOS_DATE, entry.crc, len(entry.data), entry.size, len(encoded))

@@ -33,7 +33,7 @@ OPERATORS = {"==": "equal", "!=": "notEqual", ">": "greaterThan", ">=": "greater
              "<=": "lessThanOrEqual", "between": "between", "not between": "notBetween"}
 VALIDATION_TYPES = {"list": "list", "date": "date", "decimal": "decimal", "integer": "whole", "length": "textLength"}
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 
 
 def col_name(col: int) -> str:
@@ -52,6 +52,8 @@ def cell_ref(row: int, col: int) -> str:
 
 def number(value: Union[int, float]) -> str:
     """Numbers as Excel stores them: up to 16 significant digits, no trailing « .0 »."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"Excel n'enregistre pas la valeur {value} dans une cellule")
     return f"{value:.16G}"
 
 
@@ -60,7 +62,7 @@ def _data(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "_x" in text:
         text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
-    return _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    return _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)  # U+FFFE and U+FFFF included
 
 
 @dataclass
@@ -197,7 +199,7 @@ class Worksheet:
             for fmt, operator, value in rules:
                 priority += 1
                 out.append(f'<cfRule type="cellIs" dxfId="{fmt.dxf}" priority="{priority}" operator="{operator}">'
-                           f"<formula>{_bound(value)}</formula></cfRule>")
+                           f"<formula>{_data(_bound(value))}</formula></cfRule>")
             out.append("</conditionalFormatting>")
         if self.validations:
             out.append(f'<dataValidations count="{len(self.validations)}">{"".join(self.validations)}</dataValidations>')
@@ -386,8 +388,11 @@ class Workbook:
         return fmt
 
     def add_worksheet(self, name: str) -> Worksheet:
-        if len(name) > 31 or any(c in name for c in "[]:*?/\\"):
-            raise ValueError(f"nom d'onglet impossible dans Excel : {name!r}")
+        taken = {sheet.name.casefold() for sheet in self.sheets}
+        if (not name or len(name) > 31 or any(c in name for c in "[]:*?/\\") or name[0] == "'" or name[-1] == "'"
+                or name.casefold() in taken):
+            raise ValueError(f"nom d'onglet impossible dans Excel (vide, trop long, caractère interdit ou déjà pris) : "
+                             f"{name!r}")
         sheet = Worksheet(name, self.strings, selected=not self.sheets)
         self.sheets.append(sheet)
         return sheet
@@ -513,7 +518,8 @@ def _styles(formats: list[Format]) -> str:
         p = fmt.props
         if "num_format" in p:
             code = p["num_format"]
-            numfmt = BUILTIN_NUMBER_FORMATS.get(code) or custom.setdefault(code, 164 + len(custom))
+            numfmt = (BUILTIN_NUMBER_FORMATS[code] if code in BUILTIN_NUMBER_FORMATS
+                      else custom.setdefault(code, 164 + len(custom)))
         else:
             numfmt = 0
         font = position(fonts, _font(p)) if any(k in p for k in ("bold", "italic", "font_size", "font_color")) else 0

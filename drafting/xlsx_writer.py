@@ -467,7 +467,8 @@ def _plan_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
 
 def _range(sheet: str, col: int) -> str:
     letter = col_name(col)
-    return f"'{sheet}'!${letter}$2:${letter}${INPUT_ROWS + 1}"
+    quoted = sheet.replace("'", "''")  # an apostrophe in a sheet name is doubled in a reference
+    return f"'{quoted}'!${letter}$2:${letter}${INPUT_ROWS + 1}"
 
 
 SECTION_HEADERS = {

@@ -70,7 +70,7 @@ def test_cardinal_agrees_with_num2words():
     from num2words import num2words
 
     rng = random.Random(20261126)
-    numbers = [*range(0, 1_100), *range(1_100, 200_000, 97), *(rng.randrange(10**13) for _ in range(500)),
+    numbers = [*range(0, 1_100), *range(1_100, 200_000, 97), *(rng.randrange(10**19) for _ in range(500)),
                *(m * 10**k for m in (1, 2, 21, 80, 100, 200) for k in range(11))]
     wrong = [(n, fr.cardinal(n), num2words(n, lang="fr")) for n in numbers if fr.cardinal(n) != num2words(n, lang="fr")]
     assert not wrong[:5]
@@ -81,9 +81,15 @@ def test_cardinal_agrees_with_num2words():
     (91, "quatre-vingt-onze"), (200, "deux cents"), (280, "deux cent quatre-vingts"), (80_000, "quatre-vingt mille"),
     (200_000, "deux cent mille"), (80_000_000, "quatre-vingts millions"), (2_000_000, "deux millions"),
     (1_200_000, "un million deux cent mille"), (21_000_000_000, "vingt et un milliards"),
+    (2 * 10**15 + 5, "deux billiards cinq"),
 ])
 def test_cardinal_plural_rules(number, words):
     assert fr.cardinal(number) == words
+
+
+def test_amounts_in_letters_of_large_and_negative_amounts():
+    assert fr.euros_lettres(10**12) == "un billion d’euros"
+    assert fr.euros_lettres(-1.5) == "moins un euro et cinquante centimes"
 
 
 def test_whole_numbers_in_letters():

@@ -232,3 +232,31 @@ def test_lot_penalty_overrides_reach_the_ccap_and_the_grid(runner, tmp_path, wri
     assert "pour le lot n° 1, la pénalité est fixée à 45,00\u00a0€" in text
     wb = openpyxl.load_workbook(out / "2026-T-001" / "2026-T-001_grille-de-suivi.xlsx")
     assert "F2*45.0" in wb["Synthèse"]["H2"].value
+
+
+def test_files_removed_in_the_background_are_gone_after_waiting(tmp_path):
+    from drafting.files import remove_later, wait_for_removals
+
+    folders = [tmp_path / f".m{n}.old" for n in range(5)]
+    for folder in folders:
+        (folder / "sous").mkdir(parents=True)
+        (folder / "sous" / "f.docx").write_bytes(b"x" * 1000)
+        remove_later(folder)
+    wait_for_removals()
+    assert not any(f.exists() for f in folders)
+
+
+def test_folders_are_removed_at_once_when_no_thread_can_start(tmp_path, monkeypatch):
+    import threading
+
+    from drafting import files
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    folder = tmp_path / ".m.old"
+    (folder / "sous").mkdir(parents=True)
+    files.remove_later(folder)
+    assert not folder.exists()
+    files.wait_for_removals()  # nothing started, nothing to wait for

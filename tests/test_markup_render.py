@@ -70,3 +70,15 @@ def test_plain_line_fast_path_gives_the_same_runs_as_the_parser(text):
     forced = parse_inline(text + "****")  # two bold toggles change nothing but force the full parser
     assert [(r.text, r.bold, r.placeholder) for r in parse_inline(text)] == \
         [(r.text, r.bold, r.placeholder) for r in forced]
+
+
+def test_cached_parsing_hands_out_fresh_blocks():
+    """Pieces are parsed once per process; composing numbers headings, which must not leak into the cache."""
+    text = "# Titre\n\nUn **paragraphe**.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- puce"
+    first = parse_blocks(text)
+    first[0].number = "Article 9 –"
+    first[2].rows.append([])
+    again = parse_blocks(text)
+    assert again[0].number == "" and len(again[2].rows) == 2
+    assert [type(b).__name__ for b in again] == ["Heading", "Paragraph", "Table", "BulletItem"]
+
