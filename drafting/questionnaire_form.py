@@ -20,6 +20,7 @@ from typing import Any, Optional, get_args
 from .errors import Issue, QuestionnaireError
 from .library import CONSIDERATION_TYPES, Library
 from .model import MAX_LOTS_QUESTIONNAIRE, Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
+from .xlsx_package import col_name
 
 FORM_VERSION = "1"
 MARKET_SHEET, LOTS_SHEET, LISTS_SHEET, META_SHEET = "Marché", "Lots", "Listes", "clausier"
@@ -92,15 +93,6 @@ LOT_COLUMNS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("parametres", "penalite_horaire"), "Pénalité horaire du lot (€)", "number"),
     *((("considerations", t), f"{t.replace('_', ' ')} (lot)", "choice") for t in CONSIDERATION_TYPES),
 )
-
-
-def _col(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
 
 
 # ----------------------------------------------------------------------------- writing
@@ -186,7 +178,7 @@ def _validate(ws, rows: Any, col: int, kind: str, choices: tuple[str, ...], list
     if kind in ("list", "choice", "sector"):
         name = "secteurs" if kind == "sector" else _list_name(choices)
         index = sorted(lists).index(name)
-        column = _col(index)
+        column = col_name(index)
         source = f"={LISTS_SHEET}!${column}$2:${column}${len(lists[name]) + 1}"
         options = {"validate": "list", "source": source, "error_title": "Valeur non prévue",
                    "error_message": "Choisissez une valeur dans la liste déroulante."}
@@ -340,7 +332,7 @@ def _read_lots(ws, cells: dict[tuple, str], problems: list[Issue]) -> list[dict[
             if value is None:
                 continue
             _put(lot, path, value)
-            cells[("lots", len(lots)) + path] = f"{LOTS_SHEET}!{_col(index)}{row_index}"
+            cells[("lots", len(lots)) + path] = f"{LOTS_SHEET}!{col_name(index)}{row_index}"
         if lot:
             cells[("lots", len(lots))] = f"{LOTS_SHEET}!A{row_index}"
             lots.append(lot)
