@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--marches", type=int, default=40)
     parser.add_argument("--memoire", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--tours", type=int, default=3, help="tours alternés plancher / lot ; le meilleur est retenu")
+    parser.add_argument("--tours", type=int, default=5, help="tours alternés plancher / lot ; le meilleur est retenu")
     args = parser.parse_args()
 
     # Bytecode as an installed package has it: an editable checkout run with PYTHONDONTWRITEBYTECODE

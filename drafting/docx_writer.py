@@ -77,7 +77,7 @@ def _run(run: Run) -> str:
 def _paragraph(runs: list[Run], style: str = "", extra_ppr: str = "") -> str:
     ppr = f'<w:pStyle w:val="{style}"/>' if style else ""
     ppr += extra_ppr
-    return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{''.join(_run(r) for r in runs)}</w:p>"
+    return f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{''.join(map(_run, runs))}</w:p>"
 
 
 def _heading(block: Heading) -> str:

@@ -73,7 +73,11 @@ class LotPlan:
     avertissements: list[Avertissement]
 
     def decision(self, type_: str) -> Decision:
-        return next(d for d in self.decisions if d.type == type_)
+        """Indexed on first use: composing asks a few hundred times per market (the list is final by then)."""
+        index = self.__dict__.get("_by_type")
+        if index is None:
+            index = self.__dict__["_by_type"] = {d.type: d for d in self.decisions}
+        return index[type_]
 
     def retained(self, type_: str) -> bool:
         return self.decision(type_).statut == RETENUE
