@@ -182,6 +182,7 @@ class Worksheet:
 
     # -- XML -----------------------------------------------------------------------------
     def xml(self) -> str:
+        """The sheet as one text, for reading it (the package compresses ``segments`` instead)."""
         return "".join(p if isinstance(p, str) else p.raw.decode("utf-8") for p in self.segments())
 
     def segments(self) -> list[Union[str, Chunk]]:
