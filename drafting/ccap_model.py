@@ -14,6 +14,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Optional
 
@@ -69,9 +70,17 @@ def read_model(data: bytes, source: str) -> dict[str, bytes]:
     return parts
 
 
-def insert_articles(data: bytes, source: str, piece: Piece) -> bytes:
+@lru_cache(maxsize=1)
+def _prepared(data: bytes, source: str) -> tuple[dict[str, bytes], BuyerStyles]:
+    """The buyer's parts and the styles to use, read once: numbering the articles after the buyer's
+    own and inserting them both need them, and a buyer's CCAP can weigh megabytes."""
     parts = read_model(data, source)
-    styles = _buyer_styles(parts.get("word/styles.xml"), source)
+    return parts, _buyer_styles(parts.get("word/styles.xml"), source)
+
+
+def insert_articles(data: bytes, source: str, piece: Piece) -> bytes:
+    cached, styles = _prepared(data, source)
+    parts = dict(cached)  # replaced below: the cached parts stay the buyer's
     blocks = piece.blocks
     if styles.auto_numbered:
         blocks = [Heading(b.level, b.runs) if isinstance(b, Heading) else b for b in blocks]
@@ -87,8 +96,7 @@ def insert_articles(data: bytes, source: str, piece: Piece) -> bytes:
 
 def articles_before_placeholder(data: bytes, source: str) -> int:
     """How many level-1 headings precede the placeholder: the social articles number on from there."""
-    parts = read_model(data, source)
-    styles = _buyer_styles(parts.get("word/styles.xml"), source)
+    parts, styles = _prepared(data, source)
     root = _parse(parts["word/document.xml"], source, "word/document.xml")
     heading = styles.ids["Heading1"]
     count = 0
