@@ -408,7 +408,7 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     forking: what loads on a first market loads in all the workers at once.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     key = (settings.library_root, settings.library_version)
@@ -416,29 +416,47 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
         _LIBRARIES[key] = library  # inherited: the workers do not read the library again
         _start_worker(key, interrupt=False)
         wait_for_removals()  # no thread running when the workers are forked
-        context, extra = multiprocessing.get_context("fork"), {}
+        context = multiprocessing.get_context("fork")
     else:
+        # No max_tasks_per_child: CPython 3.11-3.13 then never replaces a retired worker and the
+        # batch hangs (python/cpython#115634); memory stays bounded anyway (bounded caches).
         context = multiprocessing.get_context("spawn")
-        extra = {"max_tasks_per_child": 200} if sys.version_info >= (3, 11) else {}
     if os.name == "nt":
         jobs = min(jobs, MAX_JOBS_WINDOWS)
-    done: set[Path] = set()
     # Objects alive now (the library, the portfolio's plan) are frozen: the forked workers'
     # collections skip them and their memory pages stay shared instead of being copied on write.
     gc.freeze()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(key,))
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(key,),
-                                 **extra) as pool:
-            # one market at a time: markets differ tenfold in size, this keeps every worker busy
-            for outcome in pool.map(_worker, [(p, settings) for p in paths], chunksize=1):
-                done.add(outcome.path)
-                yield outcome
-    except BrokenProcessPool:  # a worker killed (out of memory…): the rest is reported, not lost
-        for path in paths:
-            if path not in done:
-                yield Outcome(path, ECHEC, "", "processus de travail interrompu (mémoire ?) : relancez clausier batch")
+        # one market per task: markets differ tenfold in size, this keeps every worker busy;
+        # reported as they finish, each on its own, so a broken worker loses no other result
+        futures = {pool.submit(_worker, (path, settings)): path for path in paths}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                outcome = Outcome(futures[future], ECHEC, "", "processus de travail arrêté (mémoire insuffisante, ou "
+                                                               "erreur à son démarrage ci-dessus) : relancez clausier batch")
+            yield outcome
     finally:
+        _shut_down(pool)
         gc.unfreeze()  # a long-lived caller (tests, a service) collects them again
+
+
+def _shut_down(pool) -> None:
+    """Let the workers finish the markets they write, then stop, even if Ctrl-C is pressed again:
+    a shutdown interrupted by a second Ctrl-C left them waiting for work forever (CPython 3.11)."""
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    if previous is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def references_of(outcomes: Iterable[Outcome]) -> set[str]:

@@ -66,7 +66,7 @@ def _constant_parts() -> dict[str, Deflated]:
     return {name: deflate(data, 9) for name, data in constant.items()}
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _run(run: Run) -> str:
     """Cached: most runs are the library's own sentences, the same in every market of a batch."""
     style = '<w:rPr><w:rStyle w:val="ACompleter"/><w:highlight w:val="yellow"/></w:rPr>' if run.placeholder else (

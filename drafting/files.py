@@ -65,13 +65,15 @@ def remove_later(folder: Path) -> None:
         _pending.append(folder)
         if _remover is not None:
             return
-        _remover = threading.Thread(target=_remove_pending, name="clausier-suppression")
+        remover = threading.Thread(target=_remove_pending, name="clausier-suppression")
         try:
-            _remover.start()
-        except RuntimeError:  # no thread to be had (process limit, interpreter exiting): delete now
-            _remover = None
+            remover.start()
+        except BaseException as exc:  # no thread to be had (process limit, interpreter exiting): delete now
             _pending.remove(folder)
+            if not isinstance(exc, Exception):  # Ctrl-C: the « .old » folder is cleaned on the next run
+                raise
         else:
+            _remover = remover  # set once started: wait_for_removals never joins an unstarted thread
             return
     shutil.rmtree(folder, ignore_errors=True)
 

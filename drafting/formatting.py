@@ -23,7 +23,7 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "décembre")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _decimal(value: Number, pattern: str) -> str:
     """babel's ``format_decimal(value, pattern, locale="fr_FR")`` for the patterns used here:
     ``#,##0`` followed by ``.`` and zeros (fraction digits always shown) or ``#`` (shown if needed);
@@ -91,7 +91,7 @@ _TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
 _LARGE = ((10**18, "trillion"), (10**15, "billiard"), (10**12, "billion"), (10**9, "milliard"), (10**6, "million"))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def cardinal(number: int) -> str:
     """French cardinal, traditional spelling (« vingt et un », « quatre-vingts », « deux cent mille »).
 

@@ -71,7 +71,7 @@ def parse_inline(text: str) -> list[Run]:
     return list(_parse_inline(text))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _parse_inline(text: str) -> tuple[Run, ...]:
     """Cached: the library's sentences come back in every market of a batch (Runs are immutable)."""
     if "*" not in text and "[[" not in text and "]]" not in text and "\\" not in text:  # most lines: one plain run
@@ -157,7 +157,7 @@ def _copy(block: Block) -> Block:
     return type(block)(list(block.runs))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def _parse_piece(text: str) -> tuple[Block, ...]:
     return tuple(_parse(text))
 

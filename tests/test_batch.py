@@ -226,3 +226,17 @@ def test_a_renamed_reference_frees_the_old_one(portfolio, tmp_path):
     result = batch(str(portfolio), "--out", str(out))
     assert "la référence" not in result.stderr, result.stderr
     assert (out / "2026-TRV-099").is_dir() and (out / "2026-TRV-014").is_dir()
+
+
+def test_spawned_workers_where_fork_is_not_available(portfolio, tmp_path, monkeypatch):
+    """macOS and Windows start workers afresh: they load the engine and library themselves, run to
+    the end (no recycling limit, which made CPython's pool hang) and clean up what they replace."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    out = tmp_path / "sortie"
+    first = batch(str(portfolio), "--out", str(out), "--jobs", "2")
+    assert "3 produit(s), 0 inchangé(s), 1 en échec" in first.output
+    forced = batch(str(portfolio), "--out", str(out), "--jobs", "2", "--force")
+    assert "3 produit(s)" in forced.output
+    assert sorted(p.name for p in out.iterdir()) == sorted([".clausier-index", *REFERENCES])
