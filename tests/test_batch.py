@@ -240,3 +240,29 @@ def test_spawned_workers_where_fork_is_not_available(portfolio, tmp_path, monkey
     forced = batch(str(portfolio), "--out", str(out), "--jobs", "2", "--force")
     assert "3 produit(s)" in forced.output
     assert sorted(p.name for p in out.iterdir()) == sorted([".clausier-index", *REFERENCES])
+
+
+def _dies_on_one(args):
+    """A worker killed on one market, as the kernel's out-of-memory killer would (module level: pickled)."""
+    import os
+
+    from drafting import batch as batch_module
+
+    if args[0].name == "nettoyage-accord-cadre.yaml":
+        os._exit(9)
+    return batch_module.generate_one(*args)
+
+
+def test_a_killed_worker_is_reported_and_loses_no_finished_market(portfolio, tmp_path, monkeypatch):
+    from drafting import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "_worker", _dies_on_one)  # inherited by the forked workers
+    out = tmp_path / "sortie"
+    result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
+    assert result.exit_code == 1
+    assert "processus de travail arrêté" in result.stderr and "nettoyage-accord-cadre.yaml" in result.stderr
+    entries = list(out.iterdir()) if out.exists() else []  # the pool may break before any market is done
+    produced = {p.name for p in entries if p.is_dir() and not p.name.startswith(".")}
+    reported = set(re.findall(r"\] (\S+) : produit", result.stderr))
+    assert reported <= produced and all((out / r / "manifest.json").is_file() for r in reported)
+    assert not [p for p in entries if p.name.endswith((".tmp", ".old"))]
