@@ -426,8 +426,9 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     # Objects alive now (the library, the portfolio's plan) are frozen: the forked workers'
     # collections skip them and their memory pages stay shared instead of being copied on write.
     gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(key,))
+    pool = None
     try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(key,))
         # one market per task: markets differ tenfold in size, this keeps every worker busy;
         # reported as they finish, each on its own, so a broken worker loses no other result
         futures = {pool.submit(_worker, (path, settings)): path for path in paths}
@@ -439,7 +440,8 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
                                                                "erreur à son démarrage ci-dessus) : relancez clausier batch")
             yield outcome
     finally:
-        _shut_down(pool)
+        if pool is not None:
+            _shut_down(pool)
         gc.unfreeze()  # a long-lived caller (tests, a service) collects them again
 
 
