@@ -927,13 +927,21 @@ def _clock(hours: float) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-def _in_list(reader: _Reader, value: Any, allowed: set[str], sheet: str, ref: str, what: str,
-             required: bool = False, feminine: bool = False) -> Optional[str]:
+def _nothing_to_check(reader: _Reader, value: Any, sheet: str, ref: str, what: str, required: bool,
+                      feminine: bool = True) -> bool:
+    """An ignored cell, or an empty one (a problem when the column is required)."""
     if value is IGNORED:
-        return None
+        return True
     if value is None:
         if required:
             reader.problems.add(sheet, ref, f"{what} {'manquante' if feminine else 'manquant'}")
+        return True
+    return False
+
+
+def _in_list(reader: _Reader, value: Any, allowed: set[str], sheet: str, ref: str, what: str,
+             required: bool = False, feminine: bool = False) -> Optional[str]:
+    if _nothing_to_check(reader, value, sheet, ref, what, required, feminine):
         return None
     text = str(value).strip()
     if text not in allowed:
@@ -942,11 +950,7 @@ def _in_list(reader: _Reader, value: Any, allowed: set[str], sheet: str, ref: st
 
 
 def _date_check(reader: _Reader, value: Any, sheet: str, ref: str, what: str, required: bool = False) -> Optional[dt.date]:
-    if value is IGNORED:
-        return None
-    if value is None:
-        if required:
-            reader.problems.add(sheet, ref, f"{what} manquante")
+    if _nothing_to_check(reader, value, sheet, ref, what, required):
         return None
     day = reader.date(value)
     if day is None or not DATE_MIN <= day <= DATE_MAX:
