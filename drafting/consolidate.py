@@ -1246,12 +1246,10 @@ def build_report_xlsx(result: Consolidation) -> bytes:
 
     The creation date is fixed, so the same grids give the same bytes (a report can be compared or archived).
     """
-    import xlsxwriter
+    from .xlsx_package import report_workbook
 
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                      "strings_to_urls": False, "nan_inf_to_errors": True})
-    wb.set_properties({"title": "Consolidation des grilles de suivi", "author": "clausier", "created": REPORT_CREATED})
+    wb = report_workbook(buffer, "Consolidation des grilles de suivi", REPORT_CREATED)
     header = wb.add_format({"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"})
     number = wb.add_format({"num_format": "#,##0.##"})
     pct = wb.add_format({"num_format": "0%"})

@@ -20,7 +20,7 @@ from typing import Any, Optional, get_args
 from .errors import Issue, QuestionnaireError
 from .library import CONSIDERATION_TYPES, Library
 from .model import MAX_LOTS_QUESTIONNAIRE, Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
-from .xlsx_package import col_name
+from .xlsx_package import col_name, report_workbook
 
 FORM_VERSION = "1"
 MARKET_SHEET, LOTS_SHEET, LISTS_SHEET, META_SHEET = "Marché", "Lots", "Listes", "clausier"
@@ -99,13 +99,8 @@ LOT_COLUMNS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 
 def write_form(library: Library) -> bytes:
     """The blank form, deterministic (fixed creation date)."""
-    import xlsxwriter
-
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                      "strings_to_urls": False})
-    wb.set_properties({"title": "Questionnaire clausier", "author": "clausier",
-                       "created": dt.datetime.combine(library.date, dt.time())})
+    wb = report_workbook(buffer, "Questionnaire clausier", dt.datetime.combine(library.date, dt.time()))
     head = wb.add_format({"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"})
     label = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
     entry = wb.add_format({"border": 1, "locked": False, "bg_color": "#FFF9E5", "valign": "top"})

@@ -775,12 +775,9 @@ def _extra_fields(table: Table, number: int, values: tuple[Any, ...]) -> Optiona
 # --------------------------------------------------------------------------- writing
 
 def _workbook(buffer: io.BytesIO, title: str, stamp: dt.date):
-    import xlsxwriter
+    from .xlsx_package import report_workbook
 
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                      "strings_to_urls": False, "nan_inf_to_errors": True})
-    wb.set_properties({"title": title, "author": "clausier", "created": dt.datetime.combine(stamp, dt.time())})
-    return wb
+    return report_workbook(buffer, title, dt.datetime.combine(stamp, dt.time()))
 
 
 def _formats(wb: Any) -> dict[str, Any]:
@@ -925,7 +922,7 @@ def _scope(result: Revue) -> str:
 
 def build_template_xlsx(library: Library) -> bytes:
     """The blank programme: headers, drop-downs, validated numbers and dates, French instructions."""
-    from xlsxwriter.utility import xl_col_to_name
+    from .xlsx_package import col_name
 
     buffer = io.BytesIO()
     wb = _workbook(buffer, "Programme d'achats — revue de marchés", library.date)
@@ -943,7 +940,7 @@ def build_template_xlsx(library: Library) -> bytes:
     lists = {"secteur": list(library.sectors), "nature": list(NATURES), "forme": list(FORMES)}
     for name, values in lists.items():
         col = COLUMNS.index(name)
-        letter = xl_col_to_name(list(lists).index(name))
+        letter = col_name(list(lists).index(name))
         ws.data_validation(1, col, last, col, {
             "validate": "list", "source": f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}",
             "error_title": "Valeur non prévue", "error_message": f"Choisissez une valeur de la liste ({name})."})

@@ -580,3 +580,14 @@ def _constant(xml: str) -> Deflated:
 def _theme() -> Deflated:
     """Office's default theme, which the default font's « theme » colour refers to."""
     return deflate((resources.files("annexes") / "xlsx_base" / "theme1.xml").read_bytes(), 9)
+
+
+def report_workbook(buffer: Any, title: str, created: dt.datetime) -> Any:
+    """An xlsxwriter workbook for the reports written with xlsxwriter (review, consolidation, the
+    questionnaire form): in memory, text always text, a fixed creation date (same input, same bytes)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                      "strings_to_urls": False, "nan_inf_to_errors": True})
+    wb.set_properties({"title": title, "author": "clausier", "created": created})
+    return wb
