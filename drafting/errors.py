@@ -30,6 +30,7 @@ class ClausierError(Exception):
     """Base class: a failure explained to the user, never a crash."""
 
     exit_code = 1
+    http_status = 500  # what the web face answers (see the exit-code table in the README)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -40,9 +41,10 @@ class ClausierError(Exception):
 
 
 class InputError(ClausierError):
-    """Bad input the user can fix (exit code 2, like click's usage errors)."""
+    """Bad input the user can fix (exit code 2, like click's usage errors; HTTP 422)."""
 
     exit_code = 2
+    http_status = 422
 
 
 class QuestionnaireError(InputError):

@@ -56,27 +56,34 @@ def impacted(out_dir: Path, library: Library, since: Optional[str] = None) -> li
     A fragment counts when the market used it, or would use it now (a new fragment
     for one of its retained types, or a new annex sheet meant for them).
     """
+    if since is not None:
+        impact_of_manifest({}, library, since)  # a bad or unknown version is refused before any market is read
+    out = []
+    for folder, manifest in manifests(out_dir):
+        fragments, data = impact_of_manifest(manifest, library, since)
+        if fragments or data:
+            out.append(Impact(folder.name, folder, tuple(fragments), tuple(data)))
+    return out
+
+
+def impact_of_manifest(manifest: dict, library: Library, since: Optional[str] = None) -> tuple[list[str], list[str]]:
+    """(fragment ids, data files) that differ for one market, read from its manifest alone."""
     from .library import RELEASE
     from .provenance import fragments_used
 
     now_data = {k: v for k, v in library.data_hashes.items() if k != "bibliotheque.yaml"}
-    if since is not None:
-        if not RELEASE.fullmatch(since):
-            raise InputError(f"--since « {since} » : une version publiée s'écrit par exemple 2026.2.0")
-        lock = read_lock(library.root / VERSIONS_DIR / f"{since}.lock")
-        then = {fid: entry["sha256"] for fid, entry in lock["fragments"].items()}
-        then_data = {k: v for k, v in lock["donnees"].items() if k != "bibliotheque.yaml"}
-    out = []
-    for folder, manifest in manifests(out_dir):
-        recorded, types, recorded_data = _recorded(manifest)
-        now = fragments_used(library, types) if types else {}
-        candidates = set(recorded) | set(now)
-        if since is not None:
-            fragments = sorted(fid for fid in candidates if then.get(fid) != now.get(fid))
-            data = sorted(name for name in set(now_data) | set(then_data) if now_data.get(name) != then_data.get(name))
-        else:
-            fragments = sorted(fid for fid in candidates if recorded.get(fid) != now.get(fid))
-            data = sorted(name for name, sha in now_data.items() if recorded_data.get(name) not in (None, sha))
-        if fragments or data:
-            out.append(Impact(folder.name, folder, tuple(fragments), tuple(data)))
-    return out
+    recorded, types, recorded_data = _recorded(manifest)
+    now = fragments_used(library, types) if types else {}
+    candidates = set(recorded) | set(now)
+    if since is None:
+        fragments = sorted(fid for fid in candidates if recorded.get(fid) != now.get(fid))
+        data = sorted(name for name, sha in now_data.items() if recorded_data.get(name) not in (None, sha))
+        return fragments, data
+    if not RELEASE.fullmatch(since):
+        raise InputError(f"--since « {since} » : une version publiée s'écrit par exemple 2026.2.0")
+    lock = read_lock(library.root / VERSIONS_DIR / f"{since}.lock")
+    then = {fid: entry["sha256"] for fid, entry in lock["fragments"].items()}
+    then_data = {k: v for k, v in lock["donnees"].items() if k != "bibliotheque.yaml"}
+    fragments = sorted(fid for fid in candidates if then.get(fid) != now.get(fid))
+    data = sorted(name for name in set(now_data) | set(then_data) if now_data.get(name) != then_data.get(name))
+    return fragments, data

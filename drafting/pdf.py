@@ -28,6 +28,7 @@ class PdfUnavailable(ClausierError):
     """--pdf asked on a machine without LibreOffice: said before anything is written."""
 
     exit_code = 1
+    http_status = 503
 
 
 def find_soffice() -> Optional[str]:

@@ -217,10 +217,15 @@ def _instructions(wb, head, aid) -> None:
 
 def read_form(path: Path, library: Library):
     """Read a filled form into the same dictionary a YAML file gives, cells as locations."""
-    from .questionnaire import LoadedQuestionnaire, read_input, validate_data
+    from .questionnaire import read_input
 
-    source = str(path)
-    raw = read_input(path)
+    return read_form_bytes(read_input(path), str(path), library)
+
+
+def read_form_bytes(raw: bytes, source: str, library: Library):
+    """A filled form already in memory (an upload), ``source`` naming it in messages."""
+    from .questionnaire import LoadedQuestionnaire, validate_data
+
     data, cells, problems = parse_form(raw, source)
     model, issues = validate_data(data, cells, library)
     if problems or issues or model is None:
