@@ -86,6 +86,12 @@ class Engine:
     def library_root(self, folder: Optional[Path] = None) -> Path:
         return Path(folder or self.library_dir or default_root())
 
+    def library_versions(self, folder: Optional[Path] = None) -> list[str]:
+        """Published versions of the library, oldest first."""
+        from .library_release import release_versions, version_key
+
+        return sorted(release_versions(self.library_root(folder)), key=version_key)
+
     # ------------------------------------------------------------------ intake
     def read_questionnaire(self, source: Source, library: Library, name: Optional[str] = None) -> LoadedQuestionnaire:
         """A questionnaire from a path (YAML, JSON, Excel form; ``-`` for standard input) or from bytes.

@@ -141,7 +141,9 @@ def _apply_choice(ctx: LotContext, type_: str, auto: Decision) -> Decision:
         return auto
     statut, said = (RETENUE, "Imposée") if choice == "oui" else (ECARTEE, "Écartée")
     advice = [] if auto.statut == statut else [f"Avis par défaut : {STATUT_LABELS[auto.statut]} — " + " ".join(auto.raisons)]
-    return replace(auto, statut=statut, raisons=[f"{said} par l'acheteur (considerations.{type_} : {choice})."] + advice)
+    motif = ctx.lot.motif(type_, ctx.q.justifications)
+    said = f"{said} par l'acheteur (considerations.{type_} : {choice})" + (f", motif : « {motif} »." if motif else ".")
+    return replace(auto, statut=statut, raisons=[said] + advice)
 
 
 

@@ -203,7 +203,22 @@ class Considerations(Strict):
     plan_de_progres: Choix = "auto"
 
 
-class Justifications(Strict):
+Motif = Optional[Annotated[str, Field(min_length=1, max_length=2000)]]
+
+
+class Motifs(Strict):
+    """Extension: why the buyer overrode the default advice on a type (quoted in the plan and the note)."""
+
+    insertion: Motif = None
+    action_sociale: Motif = None
+    marche_reserve: Motif = None
+    insertion_qualification: Motif = None
+    illettrisme: Motif = None
+    egalite_diversite: Motif = None
+    plan_de_progres: Motif = None
+
+
+class Justifications(Motifs):
     exception_condition_sociale: Annotated[str, Field(max_length=4000)] = ""
 
 
@@ -264,11 +279,18 @@ class Lot(Strict):
     parametres: Parametres = Parametres()
     considerations: Considerations = Considerations()
     qualification: QualificationLot = QualificationLot()  # extension: insertion_qualification figures of this lot
+    justifications: Motifs = Motifs()  # extension: why this lot's considerations were overridden
 
     def choix(self, type_: str, marche: Considerations) -> str:
         """The buyer's word on one type: the lot's wins over the market's."""
         if type_ in self.considerations.model_fields_set:
             return getattr(self.considerations, type_)
+        return getattr(marche, type_)
+
+    def motif(self, type_: str, marche: Motifs) -> Optional[str]:
+        """The buyer's reason for that word, from the same level as the word itself."""
+        if type_ in self.considerations.model_fields_set:
+            return getattr(self.justifications, type_)
         return getattr(marche, type_)
 
 

@@ -136,3 +136,18 @@ def test_plan_text_reads_like_advice(runner):
     assert "Lot n° 1 — Gros œuvre" in text and "Retenu :" in text and "Écarté :" in text
     assert "964 heures" in text and "1 500 000,00 € HT × 45 %" in text
     assert "[insertion_non_adaptee]" in text
+
+
+def test_override_quotes_the_buyers_reason_from_its_own_level(library):
+    data = questionnaire()
+    data["lots"][0]["considerations"] = {"insertion": "non"}
+    data["lots"][0]["justifications"] = {"insertion": "Lot confié à une régie de quartier."}
+    data["justifications"] = {"insertion": "Motif du marché, qui ne vaut pas pour le lot."}
+    first = plan_of(library, data).lots[0].decision("insertion").raisons[0]
+    assert first == ("Écartée par l'acheteur (considerations.insertion : non), "
+                     "motif : « Lot confié à une régie de quartier. ».")
+    del data["lots"][0]["considerations"], data["lots"][0]["justifications"]
+    data["considerations"] = {"insertion": "non"}
+    assert "Motif du marché" in plan_of(library, data).lots[0].decision("insertion").raisons[0]
+    data["justifications"] = {}
+    assert plan_of(library, data).lots[0].decision("insertion").raisons[0].endswith("(considerations.insertion : non).")
