@@ -494,5 +494,25 @@ def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str,
         sys.exit(2)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse d'écoute ; seule 127.0.0.1 (ce poste) est admise sans comptes utilisateurs.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port d'écoute ; 0 pour un port libre quelconque.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), envvar="CLAUSIER_DATA",
+              metavar="DOSSIER", help="Dossier des données (base, fichiers générés) ; par défaut le dossier de données "
+                                      "de l'utilisateur. CLAUSIER_DATABASE_URL=postgresql://… pour PostgreSQL.")
+@friendly_errors
+def serve(host: str, port: int, data_dir: Path | None) -> None:
+    """Lance l'application web des acheteurs et affiche son adresse (avec un jeton à usage unique)."""
+    from web.server import ServeError, serve as run
+
+    try:
+        run(host, port, data_dir)
+    except ServeError as exc:
+        click.echo(f"Erreur : {exc}", err=True)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
     main()

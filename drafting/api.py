@@ -268,3 +268,36 @@ def review(programme: Path, library: Library, acheteur_type: str = "collectivite
 
 def today() -> dt.date:
     return dt.date.today()
+
+
+# ------------------------------------------------------------------ words and schema for the faces
+# Appended for the web application (``clausier serve``): its forms and pages use the same French
+# words as the terminal interview and the documents, and its JSON API documents the request body
+# with the questionnaire's own schema.
+
+def choice_labels() -> dict[str, str]:
+    """French labels of the questionnaire's choices (buyer types, natures, procedures, forms, CCAG, themes…)."""
+    from .interactive import LABELS
+
+    return dict(LABELS)
+
+
+def origin_labels() -> dict[str, str]:
+    """Where a figure of the plan came from (``calcul.origines`` of the plan JSON: lot, marche, secteur…), in French."""
+    from .hours import ORIGINES
+
+    return dict(ORIGINES)
+
+
+def statut_labels() -> dict[str, str]:
+    """The three statuses of a consideration (retenue, a_etudier, ecartee) as a buyer reads them."""
+    from .plan import STATUT_LABELS
+
+    return dict(STATUT_LABELS)
+
+
+def questionnaire_schema() -> dict[str, Any]:
+    """The questionnaire's JSON Schema, as ``clausier questionnaire schema`` prints it."""
+    from .schema import questionnaire_schema as schema
+
+    return schema()

@@ -1,0 +1,91 @@
+"""Fixtures of the web application's tests (pytest-django).
+
+Django is configured here, not in pyproject: the engine's tests never load it. The data
+folder (file store) of each test is its own temporary folder; the database is
+pytest-django's test database. LibreOffice is hidden from the application unless a test
+provides a converter, so no test starts a real conversion in the background.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
+os.environ.setdefault("CLAUSIER_DATA", tempfile.mkdtemp(prefix="clausier-web-tests-"))
+
+import django  # noqa: E402
+import pytest  # noqa: E402
+
+django.setup()  # pytest-django found no settings at start-up (on purpose): it takes over from here
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+EXAMPLE = EXAMPLES / "example-ecole.yaml"
+
+
+@pytest.fixture(autouse=True)
+def data_folder(settings, tmp_path, monkeypatch):
+    settings.CLAUSIER_DATA = tmp_path / "donnees"
+    monkeypatch.setenv("CLAUSIER_SOFFICE", str(tmp_path / "pas-de-libreoffice" / "soffice"))
+    return settings.CLAUSIER_DATA
+
+
+@pytest.fixture
+def buyer(db):
+    from web.acces import local_user
+
+    user, organisation = local_user()
+    return user
+
+
+@pytest.fixture
+def client(buyer):
+    """A logged-in buyer (the session the start URL opens)."""
+    from django.test import Client
+
+    c = Client()
+    c.force_login(buyer)
+    return c
+
+
+@pytest.fixture
+def csrf_client(buyer):
+    """A logged-in buyer whose POSTs are checked for CSRF as a browser's are."""
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(buyer)
+    return c
+
+
+@pytest.fixture
+def anonymous(db):
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
+def token(buyer):
+    from web.acces import new_session_token
+
+    return new_session_token(buyer)
+
+
+def import_example(client, path: Path = EXAMPLE, name: str | None = None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="application/octet-stream")
+    return client.post("/marches/importer/", {"questionnaire": upload})
+
+
+@pytest.fixture
+def imported(client):
+    """The bundled example imported through the page; returns the market."""
+    from web.marches.models import Marche
+
+    response = import_example(client)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Marche.objects.get()

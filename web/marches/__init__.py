@@ -1,0 +1,1 @@
+"""The buyer's markets: records (organisation, market, generation, access token, journal), pages and forms."""

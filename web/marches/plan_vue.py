@@ -1,0 +1,199 @@
+"""The plan page: the plan JSON of the contract, laid out for a buyer, with the overrides it may make.
+
+Everything shown comes from ``drafting.api.plan_data`` (the same dict ``clausier plan
+--format json`` prints) and the library's legal bases; nothing is decided here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from drafting import api
+
+from . import chemins
+
+CHOICES = [("auto", "Suivre l'avis de clausier"), ("oui", "Retenir"), ("non", "Écarter")]
+_OVERRIDE = re.compile(r"^(?:lots\[(\d+)\]\.)?(considerations|justifications)\.([a-z_]+)$")
+BASE_LABELS = {"estime": "montant estimé", "minimum": "montant minimum de l'accord-cadre",
+               "maximum": "montant maximum de l'accord-cadre"}
+
+
+@dataclass
+class Figure:
+    label: str
+    value: str
+    origin: str = ""
+
+
+@dataclass
+class Consideration:
+    type: str
+    label: str
+    statut: str
+    raisons: list[str]
+    data: dict[str, Any]
+    bases: list[dict[str, str]]
+    choice_path: str
+    reason_path: str
+    choice: str = "auto"
+    reason: str = ""
+    market_choice: str = ""
+    market_reason: str = ""
+    issues: dict[str, list[str]] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def has_issues(self) -> bool:
+        return any(self.issues.values())
+
+    @property
+    def choice_id(self) -> str:
+        return chemins.html_id(self.choice_path)
+
+    @property
+    def reason_id(self) -> str:
+        return chemins.html_id(self.reason_path)
+
+
+@dataclass
+class LotView:
+    index: int
+    numero: int
+    intitule: str
+    secteur: str
+    secteur_libelle: str
+    considerations: list[Consideration]
+    avertissements: list[dict[str, str]]
+
+    @property
+    def anchor(self) -> str:
+        return f"lot-{self.index}"
+
+
+def lot_views(plan: dict[str, Any], data: dict[str, Any], library: api.Library,
+              issues: Optional[list[api.Issue]] = None) -> list[LotView]:
+    issues = issues or []
+    out = []
+    for index, lot in enumerate(plan["lots"]):
+        sector = library.sectors.get(lot["secteur"])
+        views = []
+        for c in lot["considerations"]:
+            type_ = c["type"]
+            choice_path = f"lots[{index}].considerations.{type_}"
+            reason_path = f"lots[{index}].justifications.{type_}"
+            bases = legal_bases(library, type_)
+            view = Consideration(
+                type_, api.TYPE_LABELS.get(type_, type_), c["statut"], list(c["raisons"]), c, bases,
+                choice_path, reason_path,
+                choice=_choice(chemins.get(data, choice_path)), reason=chemins.get(data, reason_path) or "",
+                market_choice=_choice(chemins.get(data, f"considerations.{type_}"), ""),
+                market_reason=chemins.get(data, f"justifications.{type_}") or "")
+            view.figures = figures(c)
+            view.issues = {p: [i.message for i in issues if chemins.concerns(i.path, p)] for p in (choice_path, reason_path)}
+            views.append(view)
+        out.append(LotView(index, lot["numero"], lot["intitule"], lot["secteur"],
+                           sector.libelle if sector else lot["secteur"], views, lot["avertissements"]))
+    return out
+
+
+def legal_bases(library: api.Library, type_: str) -> list[dict[str, str]]:
+    """A type's legal bases as the library states them: keys of its registry of references (``references.yaml``),
+    or, in releases made before the registry, mappings with the reference written out."""
+    out = []
+    for base in library.types.get(type_, {}).get("bases_legales", []) or []:
+        if isinstance(base, str):
+            entry = (getattr(library, "references", None) or {}).get(base, {})
+            out.append({"reference": str(entry.get("libelle", base)), "source": str(entry.get("source", ""))})
+        elif isinstance(base, dict) and base.get("reference"):
+            out.append({"reference": str(base["reference"]), "source": str(base.get("source", ""))})
+    return out
+
+
+def _choice(value: Any, default: str = "auto") -> str:
+    if value is True:
+        return "oui"
+    if value is False:
+        return "non"
+    return value if value in ("auto", "oui", "non") else default
+
+
+def figures(consideration: dict[str, Any]) -> list[Figure]:
+    """Hours and how they were computed, each parameter with where it came from."""
+    calcul = consideration.get("calcul") or {}
+    if not calcul:
+        return []
+    from .templatetags.clausier import euros, heures, nombre, pourcent
+
+    origins = api.origin_labels()
+    where = calcul.get("origines") or {}
+    out = [Figure("Montant retenu pour le calcul", f"{euros(calcul.get('montant_ht'))} HT",
+                  BASE_LABELS.get(calcul.get("base", ""), ""))]
+    out.append(Figure("Part de main-d'œuvre", pourcent(calcul.get("part_main_oeuvre")),
+                      origins.get(where.get("part_main_oeuvre", ""), "")))
+    out.append(Figure("Taux d'insertion", pourcent(calcul.get("taux_insertion")), origins.get(where.get("taux_insertion", ""), "")))
+    out.append(Figure("Coût horaire chargé", f"{euros(calcul.get('cout_horaire'))} / heure",
+                      origins.get(where.get("cout_horaire", ""), "")))
+    if calcul.get("heures_minimum_territoire") is not None:
+        out.append(Figure("Minimum d'heures du territoire", heures(calcul["heures_minimum_territoire"]),
+                          origins.get(where.get("heures_minimum_territoire", ""), "")))
+    if calcul.get("penalite_horaire") is not None:
+        out.append(Figure("Pénalité par heure non réalisée", euros(calcul["penalite_horaire"]),
+                          origins.get(where.get("penalite_horaire", ""), "")))
+    if consideration.get("heures") is not None:
+        out.append(Figure("Heures d'insertion", heures(consideration["heures"])))
+    if consideration.get("heures_maximum") is not None:
+        out.append(Figure("Heures au montant maximum", heures(consideration["heures_maximum"])))
+    if consideration.get("heures_par_100k") is not None:
+        out.append(Figure("Heures par tranche de 100 000 € HT commandés", nombre(consideration["heures_par_100k"])))
+    return out
+
+
+@dataclass
+class Override:
+    lot: Optional[int]
+    type: str
+    choice: str
+    reason: str
+
+
+def read_overrides(post, lots: int) -> tuple[list[Override], dict[str, list[str]]]:
+    """The choices posted (field names are questionnaire paths), and the web's own rule: a choice that
+    departs from clausier's advice carries its reason, which the plan and the decision note quote."""
+    found: dict[tuple[Optional[int], str], dict[str, str]] = {}
+    for name in post:
+        match = _OVERRIDE.match(name)
+        if not match:
+            continue
+        index = int(match.group(1)) if match.group(1) is not None else None
+        type_ = match.group(3)
+        if type_ not in api.CONSIDERATION_TYPES or (index is not None and index >= lots):
+            continue
+        found.setdefault((index, type_), {})[match.group(2)] = post.get(name, "").strip()
+    overrides, problems = [], {}
+    for (index, type_), values in found.items():
+        choice = values.get("considerations", "auto")
+        reason = values.get("justifications", "")
+        prefix = f"lots[{index}]." if index is not None else ""
+        if choice not in ("auto", "oui", "non", ""):
+            problems[f"{prefix}considerations.{type_}"] = ["choix inconnu : retenir, écarter ou suivre l'avis"]
+            continue
+        if choice in ("oui", "non") and not reason:
+            problems[f"{prefix}justifications.{type_}"] = [
+                "indiquez la raison de ce choix : le plan et la note de synthèse la citent"]
+            continue
+        overrides.append(Override(index, type_, choice or "auto", reason))
+    return overrides, problems
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[Override]) -> None:
+    for o in overrides:
+        prefix = f"lots[{o.lot}]." if o.lot is not None else ""
+        if o.choice == "auto":
+            chemins.put(data, f"{prefix}considerations.{o.type}", None)
+            chemins.put(data, f"{prefix}justifications.{o.type}", None)
+        else:
+            chemins.put(data, f"{prefix}considerations.{o.type}", o.choice)
+            chemins.put(data, f"{prefix}justifications.{o.type}", o.reason)
+    chemins.prune(data)

@@ -1,0 +1,25 @@
+/* clausier — le peu de script de l'application (aucun script en ligne dans les pages).
+   Tout fonctionne sans lui ; il garde seulement l'état « invalide » des champs à jour
+   quand htmx remplace les messages d'erreur après une vérification immédiate. */
+(function () {
+  "use strict";
+
+  function markInvalid(root) {
+    var boxes = (root || document).querySelectorAll(".erreurs[id]");
+    boxes.forEach(function (box) {
+      var field = document.querySelector('[aria-describedby~="' + box.id + '"]');
+      if (!field) { return; }
+      var inputs = field.matches("fieldset") ? field.querySelectorAll("input") : [field];
+      inputs.forEach(function (input) {
+        if (box.querySelector(".erreur")) {
+          input.setAttribute("aria-invalid", "true");
+        } else {
+          input.removeAttribute("aria-invalid");
+        }
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function () { markInvalid(document); });
+  document.addEventListener("htmx:oobAfterSwap", function () { markInvalid(document); });
+})();
