@@ -365,8 +365,8 @@ def build_fields(step: Step, ctx: Context, issues: list[api.Issue], show_missing
         f.value = question.defaut if value is None and question.defaut is not None else value
         f.choices = question.choices(ctx)
         f.issues = [i.message for i in issues if chemins.concerns(i.path, path)]
-        if not show_missing and value is None:
-            f.issues = [m for m in f.issues if m != "champ obligatoire absent"]
+        if not show_missing and value is None:  # a question not answered yet is not reproached before the step is sent
+            f.issues = []
         if question.kind == "secteur":
             sector = ctx.library.sectors.get(value) if isinstance(value, str) else None
             if sector is not None:

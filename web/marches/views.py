@@ -390,7 +390,9 @@ def plan_choix(request: HttpRequest, pk: int) -> HttpResponse:
     save_answers(marche, data)
     acces.journal(request, "choix", marche, choix=[o.__dict__ for o in overrides])
     if _htmx(request):
-        return render(request, "marches/plan_contenu.html", {**_plan_context(marche), "modifie": True})
+        changed = (f"lots[{overrides[0].lot}].considerations.{overrides[0].type}" if overrides and overrides[0].lot is not None
+                   else "marche")
+        return render(request, "marches/plan_contenu.html", {**_plan_context(marche), "modifie": changed})
     messages.success(request, "Choix enregistré : le plan ci-dessous en tient compte.")
     anchor = f"#lot-{overrides[0].lot}" if overrides and overrides[0].lot is not None else ""
     return redirect(reverse("plan", kwargs={"pk": marche.pk}) + anchor)

@@ -20,6 +20,12 @@
     });
   }
 
-  document.addEventListener("htmx:afterSettle", function () { markInvalid(document); });
+  document.addEventListener("htmx:afterSettle", function () {
+    markInvalid(document);
+    // after a choice on the plan, the focus goes to the message in the card that changed (read by screen readers)
+    var changed = document.getElementById("plan-modifie");
+    var refused = document.querySelector('#plan-contenu [aria-invalid="true"]');
+    if (refused) { refused.focus(); } else if (changed) { changed.focus(); }
+  });
   document.addEventListener("htmx:oobAfterSwap", function () { markInvalid(document); });
 })();
