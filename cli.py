@@ -78,14 +78,11 @@ def main() -> None:
 @friendly_errors
 def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version: str | None) -> None:
     """Décide, lot par lot, des considérations sociales adaptées, avec leurs raisons."""
-    from drafting.decisions import build_plan
-    from drafting.plan_text import plan_json, plan_text
-    from drafting.questionnaire import load_questionnaire
+    from drafting import api
 
     library = _library(library_dir, library_version)
-    loaded = load_questionnaire(questionnaire, library)
-    result = build_plan(loaded.model, library)
-    click.echo(plan_json(result) if fmt == "json" else plan_text(result), nl=False)
+    result = api.plan(api.read_questionnaire(questionnaire, library), library)
+    click.echo(api.plan_json_text(result) if fmt == "json" else api.plan_text(result), nl=False)
 
 
 @main.command()
@@ -121,6 +118,11 @@ def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, cc
     warnings = [w for lot in result.lots for w in lot.avertissements] + result.avertissements
     if warnings:
         click.echo(f"{len(warnings)} avertissement(s) : voir « clausier plan {questionnaire} ».")
+    if result.a_completer:
+        click.echo(f"{len(result.a_completer)} zone(s) à compléter avant publication : voir la première page de "
+                   f"{result.reference}_note-de-synthese.docx.")
+    else:
+        click.echo("Aucune zone à compléter avant publication.")
     pending = json.loads(files["manifest.json"])["bibliotheque"].get("modifications_non_publiees")
     if pending:
         click.echo(f"Attention : la bibliothèque {library.version} comporte {len(pending)} modification(s) non publiée(s) ; "

@@ -123,10 +123,14 @@ class Engine:
 
     # ------------------------------------------------------------------ decide
     def plan(self, questionnaire: Union[LoadedQuestionnaire, Questionnaire], library: Library) -> Plan:
+        """The decisions, with the list of what the buyer must still complete in the pieces they lead to."""
+        from .compose import compose
         from .decisions import build_plan
 
         model = questionnaire.model if isinstance(questionnaire, LoadedQuestionnaire) else questionnaire
-        return build_plan(model, library)
+        result = build_plan(model, library)
+        result.a_completer = compose(model, result, library).a_completer
+        return result
 
     # ------------------------------------------------------------------ compose
     def pieces(self, loaded: LoadedQuestionnaire, library: Library, premier_article: int = 1) -> list[Any]:
@@ -141,7 +145,8 @@ class Engine:
         q = loaded.model
         result = build_plan(q, library)
         composition = compose(q, result, library, premier_article)
-        return [*composition.pieces, build_note(q, result, library)]
+        result.a_completer = composition.a_completer
+        return [*composition.pieces, build_note(q, result, library, composition.derogations)]
 
     # ------------------------------------------------------------------ write
     def render_market(self, loaded: LoadedQuestionnaire, library: Library, options: Options = Options()) -> RenderedMarket:

@@ -23,10 +23,12 @@ from lxml import etree
 from .compose import Piece
 from .docx_writer import W_NS, block_xml
 from .errors import InputError
-from .markup import Heading
+from .markup import Heading, Paragraph, Run
 from .ooxml import zip_parts
 
 PLACEHOLDER = "[[CLAUSES SOCIALES]]"
+# Optional: where the CCAP's last article lists its derogations to the CCAG (art. 1.2 of each CCAG).
+DEROGATIONS_PLACEHOLDER = "[[DÉROGATIONS AU CCAG]]"
 W = f"{{{W_NS}}}"
 MAX_ENTRY_BYTES = 50_000_000
 MAX_TOTAL_BYTES = 100_000_000
@@ -78,7 +80,9 @@ def _prepared(data: bytes, source: str) -> tuple[dict[str, bytes], BuyerStyles]:
     return parts, _buyer_styles(parts.get("word/styles.xml"), source)
 
 
-def insert_articles(data: bytes, source: str, piece: Piece) -> bytes:
+def insert_articles(data: bytes, source: str, piece: Piece, derogations: str = "") -> bytes:
+    """The buyer's CCAP with the social articles in place of its placeholder, and, when it has the second
+    placeholder, the sentence listing the derogations to the CCAG in its last article."""
     cached, styles = _prepared(data, source)
     parts = dict(cached)  # replaced below: the cached parts stay the buyer's
     blocks = piece.blocks
@@ -87,11 +91,21 @@ def insert_articles(data: bytes, source: str, piece: Piece) -> bytes:
     body = "".join(block_xml(b) for b in blocks)
     body = _restyle(body, styles.ids)
     document = _replace_placeholder(parts["word/document.xml"], body, source)
+    if derogations and holds_derogations(data, source):
+        document = _replace_placeholder(document, block_xml(Paragraph([Run(derogations)])), source,
+                                        DEROGATIONS_PLACEHOLDER)
     parts["word/document.xml"] = document
     parts["word/styles.xml"] = styles.styles_xml
     if "word/settings.xml" in parts:  # the buyer's own table of contents must list the new articles
         parts["word/settings.xml"] = _update_fields_on_open(parts["word/settings.xml"], source)
     return zip_parts(list(parts.items()))
+
+
+def holds_derogations(data: bytes, source: str) -> bool:
+    """Whether the buyer's CCAP has a paragraph where clausier writes the derogations to the CCAG."""
+    parts, _ = _prepared(data, source)
+    root = _parse(parts["word/document.xml"], source, "word/document.xml")
+    return any(DEROGATIONS_PLACEHOLDER in _text(p) for p in root.iter(f"{W}p"))
 
 
 def articles_before_placeholder(data: bytes, source: str) -> int:
@@ -222,18 +236,18 @@ def _restyle(body: str, ids: dict[str, str]) -> str:
     return _STYLE_REF.sub(lambda m: f'<w:{m.group(1)} w:val="{ids.get(m.group(2), m.group(2))}"/>', body)
 
 
-def _replace_placeholder(document: bytes, body: str, source: str) -> bytes:
+def _replace_placeholder(document: bytes, body: str, source: str, placeholder: str = PLACEHOLDER) -> bytes:
     root = _parse(document, source, "word/document.xml")
-    found = [p for p in root.iter(f"{W}p") if PLACEHOLDER in _text(p)]
+    found = [p for p in root.iter(f"{W}p") if placeholder in _text(p)]
     if not found:
-        raise ModelError(source, f"paragraphe « {PLACEHOLDER} » introuvable : écrivez-le seul sur une ligne, à "
+        raise ModelError(source, f"paragraphe « {placeholder} » introuvable : écrivez-le seul sur une ligne, à "
                                  "l'endroit où les articles sociaux doivent s'insérer")
     if len(found) > 1:
-        raise ModelError(source, f"« {PLACEHOLDER} » figure {len(found)} fois : gardez-en un seul")
+        raise ModelError(source, f"« {placeholder} » figure {len(found)} fois : gardez-en un seul")
     paragraph = found[0]
-    if not _is_placeholder(paragraph):
-        rest = _text(paragraph).replace(PLACEHOLDER, "").strip()
-        raise ModelError(source, f"le paragraphe « {PLACEHOLDER} » doit être seul : le texte « {rest[:60]} » qui "
+    if _text(paragraph).strip() != placeholder:
+        rest = _text(paragraph).replace(placeholder, "").strip()
+        raise ModelError(source, f"le paragraphe « {placeholder} » doit être seul : le texte « {rest[:60]} » qui "
                                  "l'accompagne serait perdu ; placez-le dans un autre paragraphe")
     wrapper = etree.fromstring(f'<w:body xmlns:w="{W_NS}">{body}</w:body>'.encode("utf-8"))
     parent = paragraph.getparent()

@@ -34,9 +34,10 @@ from . import formatting as fr
 from .files import write_atomic
 from .plan import TYPE_LABELS
 from .xlsx_writer import (
-    A_DATE, A_LOT, A_PARTICIPANTS, A_TYPE, ACTION_COLUMNS, ACTIONS, ACTIONS_SHEET, AXES, CATEGORIES, CONTRATS,
-    DATE_MAX, DATE_MIN, FORMAT_VERSION, H_CONTRAT, H_CATEGORIE, H_DEBUT, H_FEMME, H_FIN, H_FORMATION, H_HEURES, H_ID,
-    H_LOT, H_MODALITE, H_MOIS, H_QPV, H_ROME, H_VALIDATION, HOURS_COLUMNS, HOURS_MAX, HOURS_SHEET, INPUT_ROWS,
+    A_DATE, A_LOT, A_PARTICIPANTS, A_TYPE, ACTION_COLUMNS, ACTIONS, ACTIONS_SHEET, AXES, CONTRATS,
+    DATE_MAX, DATE_MIN, FORMAT_VERSION, H_ATTESTATION, H_CONTRAT, H_DEBUT, H_EMPLOYEUR, H_FEMME, H_FIN, H_FORMATION,
+    H_HEURES, H_ID, H_LOT, H_MODALITE, H_MOIS, H_QPV, H_ROME, H_VALIDATION, HOURS_COLUMNS, HOURS_HEADERS_V1,
+    HOURS_LAYOUT_V1, HOURS_MAX, HOURS_SHEET, INPUT_ROWS, SOUS_TRAITANCE,
     LISTS_SHEET, META_FIELDS, META_MARKER, META_SHEET, MODALITES, P_ACTION, P_ANNEE, P_AXE, P_CIBLE, P_INDICATEUR,
     P_LOT, PLAN_COLUMNS, PLAN_SHEET, SECTION_HEADERS, SUMMARY_SHEET, YEAR_MAX,
 )
@@ -109,6 +110,7 @@ class Indicators:
     types_contrat: dict[str, int] = field(default_factory=dict)
     heures_travaillees: float = 0.0
     heures_formation: float = 0.0
+    heures_structures_inclusives: float = 0.0  # worked through an SIAE, EA or ESAT sub-contractor or co-contractor
     actions_realisees: int = 0
     participants_actions: float = 0.0
     plans_produits: int = 0
@@ -322,6 +324,7 @@ def _shared_strings_parts(archive: zipfile.ZipFile) -> set[str]:
 class Meta:
     values: dict[str, Any]
     items: list[dict[str, Any]]   # each with "_row", its 1-based row in the hidden sheet
+    version: int = FORMAT_VERSION
 
 
 def _read_workbook(wb: Any, path: Path, marches: Optional[Path] = None) -> MarketReport:
@@ -337,7 +340,7 @@ def _read_workbook(wb: Any, path: Path, marches: Optional[Path] = None) -> Marke
     epoch = getattr(wb, "epoch", None)
     reader = _Reader(problems, epoch)
     lots_of = {kind: {item["lot"] for item in items if item["type"] == kind} for kind in SHEETS_FOR}
-    hours = _read_hours(wb, reader, lots_of["insertion"], lists) if "insertion" in types else None
+    hours = _read_hours(wb, reader, lots_of["insertion"], lists, meta.version) if "insertion" in types else None
     actions = _read_actions(wb, reader, lots_of["action_sociale"], lists) if "action_sociale" in types else None
     plans = _read_plans(wb, reader, lots_of["plan_de_progres"], lists) if "plan_de_progres" in types else None
     lines = [_line(item, hours, actions, plans, (item["lot"], item["type"]) in disputed) for item in items]
@@ -430,7 +433,7 @@ def _metadata(wb: Any) -> Meta:
         values[key] = "" if values.get(key) is None else str(values[key])
     if header is None or not items:
         raise GridError(f"onglet masqué « {META_SHEET} » altéré : aucun engagement lisible")
-    return Meta(values, items)
+    return Meta(values, items, version)
 
 
 def _meta_item(raw: dict[str, Any]) -> dict[str, Any]:
@@ -642,7 +645,7 @@ def _plain_value(cell: Any) -> Any:
 
 def _lists(wb: Any, problems: _Problems) -> dict[str, set[str]]:
     """Drop-down values as the grid offered them; the built-in ones when the sheet is gone."""
-    lists = {"categories": set(CATEGORIES), "modalites": set(MODALITES), "contrats": set(CONTRATS),
+    lists = {"modalites": set(MODALITES), "contrats": set(CONTRATS),
              "actions": set(ACTIONS), "axes": set(AXES)}
     if LISTS_SHEET not in wb.sheetnames:
         problems.add(LISTS_SHEET, "", "onglet masqué des listes absent : valeurs contrôlées avec les listes par défaut")
@@ -710,10 +713,10 @@ class _Reader:
         self.epoch = epoch
         self.recorded = 0   # non-empty rows of the input zones, to tell two versions of a grid apart
 
-    def rows(self, wb: Any, sheet: str, width: int) -> Iterator[tuple[int, tuple]]:
+    def rows(self, wb: Any, sheet: str, width: int, headers: Optional[list[str]] = None) -> Iterator[tuple[int, tuple]]:
         """Rows 2 to the end of the input zone, values cleaned; rows beyond it are counted, reported, skipped."""
         ws = _sheet(wb, sheet)
-        expected = HEADERS_FOR[sheet]
+        expected = headers or HEADERS_FOR[sheet]
         beyond, header = 0, False
         for index, row in enumerate(ws.iter_rows(min_row=1, max_col=width), start=1):
             if index == 1:
@@ -824,6 +827,7 @@ class _Hours:
     training: dict[int, float] = field(default_factory=dict)
     people: dict[int, set[str]] = field(default_factory=dict)
     persons: dict[str, _Person] = field(default_factory=dict)
+    attested: dict[int, float] = field(default_factory=dict)  # hours of the sub-contracting or co-contracting modality
 
     def indicators(self, contrats: set[str]) -> Indicators:
         """Per-person figures; a contract type outside the drop-down is « Autre (hors liste) », never its text.
@@ -833,7 +837,8 @@ class _Hours:
         """
         named = contrats & set(CONTRATS)
         out = Indicators(beneficiaires=len(self.persons), heures_travaillees=sum(self.worked.values()),
-                         heures_formation=sum(self.training.values()))
+                         heures_formation=sum(self.training.values()),
+                         heures_structures_inclusives=sum(self.attested.values()))
         for person in self.persons.values():
             out.femmes += "O" in person.femme
             out.sexe_non_renseigne += not person.femme
@@ -968,11 +973,21 @@ def _yes_no(value: Any) -> Optional[str]:
     return {"O": "O", "OUI": "O", "N": "N", "NON": "N"}.get(text, "?")
 
 
-def _read_hours(wb: Any, reader: _Reader, lots: set[int], lists: dict[str, set[str]]) -> _Hours:
+def _hours_layout(version: int) -> tuple[list[str], tuple[Optional[int], ...]]:
+    """Headers of « Suivi heures » and where each of today's columns sits, for a grid's format."""
+    if version < 2:
+        return HOURS_HEADERS_V1, HOURS_LAYOUT_V1
+    return [name for name, _ in HOURS_COLUMNS], tuple(range(len(HOURS_COLUMNS)))
+
+
+def _read_hours(wb: Any, reader: _Reader, lots: set[int], lists: dict[str, set[str]], version: int = FORMAT_VERSION) -> _Hours:
     sheet, out = HOURS_SHEET, _Hours()
     seen_months: dict[tuple, int] = {}
-    for n, row in reader.rows(wb, sheet, len(HOURS_COLUMNS)):
-        ref = lambda col: _ref(col, n)  # noqa: E731
+    headers, layout = _hours_layout(version)
+    for n, physical in reader.rows(wb, sheet, len(headers), headers):
+        # today's column order, whatever the format; a column the format lacks reads as empty
+        row = tuple(None if col is None else _cell(physical, col) for col in layout)
+        ref = lambda col: _ref(layout[col] if layout[col] is not None else col, n)  # noqa: E731
         key = _identifier(reader, row[H_ID], sheet, ref(H_ID))
         lot = _lot(reader, row[H_LOT], lots, sheet, ref(H_LOT), "clause d'insertion")
         if key is None and row[H_ID] is None:
@@ -987,10 +1002,17 @@ def _read_hours(wb: Any, reader: _Reader, lots: set[int], lists: dict[str, set[s
         out.training[lot] = out.training.get(lot, 0.0) + training
         out.people.setdefault(lot, set()).add(key)
         person = out.persons.setdefault(key, _Person())
-        _in_list(reader, row[H_CATEGORIE], lists["categories"], sheet, ref(H_CATEGORIE), "catégorie d'éligibilité", True,
-                 feminine=True)
         _date_check(reader, row[H_VALIDATION], sheet, ref(H_VALIDATION), "date de validation par le facilitateur", True)
-        _in_list(reader, row[H_MODALITE], lists["modalites"], sheet, ref(H_MODALITE), "modalité", feminine=True)
+        modalite = _in_list(reader, row[H_MODALITE], lists["modalites"], sheet, ref(H_MODALITE), "modalité", feminine=True)
+        if modalite == SOUS_TRAITANCE:
+            out.attested[lot] = out.attested.get(lot, 0.0) + worked
+            if version >= 2 and _date_check(reader, row[H_ATTESTATION], sheet, ref(H_ATTESTATION),
+                                            "date de l'attestation de la structure") is None:
+                reader.problems.add(sheet, ref(H_ATTESTATION), "heures réalisées en sous-traitance ou cotraitance sans "
+                                                               "date d'attestation de la structure : comptées, à justifier")
+            if _text(row[H_EMPLOYEUR]) is None:
+                reader.problems.add(sheet, ref(H_EMPLOYEUR), "structure sous-traitante ou cotraitante non nommée "
+                                                             "(employeur juridique)")
         contrat = _in_list(reader, row[H_CONTRAT], lists["contrats"], sheet, ref(H_CONTRAT), "type de contrat")
         if contrat:
             person.contrats.add(contrat)
@@ -1188,7 +1210,8 @@ def report_text(result: Consolidation) -> str:
         contracts = ", ".join(f"{name} {count}" for name, count in i.types_contrat.items()) or "non renseignés"
         out.append(f"  Indicateurs : {i.beneficiaires} bénéficiaire(s) ; femmes {i.femmes} ({_pct(i.part_femmes)}) ; "
                    f"résidents QPV {i.residents_qpv} ({_pct(i.part_qpv)}) ; contrats : {contracts} ; "
-                   f"{_n(i.heures_formation)} h de formation")
+                   f"{_n(i.heures_formation)} h de formation ; {_n(i.heures_structures_inclusives)} h réalisées par des "
+                   "structures inclusives sous-traitantes ou cotraitantes")
         if market.problems:
             out.append(f"  Problèmes ({len(market.problems)}) :")
             out += [f"    {p.render()}" for p in market.problems]
@@ -1225,7 +1248,9 @@ def report_data(result: Consolidation) -> dict[str, Any]:
                             "residents_qpv": i.residents_qpv, "part_qpv": i.part_qpv,
                             "sexe_non_renseigne": i.sexe_non_renseigne, "qpv_non_renseigne": i.qpv_non_renseigne,
                             "types_contrat": i.types_contrat, "heures_travaillees": _whole(i.heures_travaillees),
-                            "heures_formation": _whole(i.heures_formation), "actions_realisees": i.actions_realisees,
+                            "heures_formation": _whole(i.heures_formation),
+                            "heures_structures_inclusives": _whole(i.heures_structures_inclusives),
+                            "actions_realisees": i.actions_realisees,
                             "participants_actions": _whole(i.participants_actions), "plans_produits": i.plans_produits},
             "problemes": [{"cellule": p.cellule, "message": p.message} for p in m.problems],
         })
@@ -1282,12 +1307,15 @@ def build_report_xlsx(result: Consolidation) -> bytes:
     contracts = sorted({name for m in result.markets for name in m.indicators.types_contrat})
     indicators = [[m.fichier, m.reference, m.indicators.beneficiaires, m.indicators.femmes, m.indicators.part_femmes,
                    m.indicators.residents_qpv, m.indicators.part_qpv, m.indicators.heures_travaillees,
-                   m.indicators.heures_formation, m.indicators.actions_realisees, m.indicators.participants_actions,
+                   m.indicators.heures_formation, m.indicators.heures_structures_inclusives,
+                   m.indicators.actions_realisees, m.indicators.participants_actions,
                    m.indicators.plans_produits, *(m.indicators.types_contrat.get(c, 0) for c in contracts)]
                   for m in result.markets]
     sheet("Indicateurs", [("Fichier", 30), ("Marché", 16), ("Bénéficiaires", 12), ("Femmes", 10), ("Part des femmes", 10),
                           ("Résidents QPV", 10), ("Part des résidents QPV", 10), ("Heures travaillées", 12),
-                          ("Heures de formation", 12), ("Actions réalisées", 10), ("Participants aux actions", 12),
+                          ("Heures de formation", 12), ("Heures par des structures inclusives (sous-traitance, "
+                                                        "cotraitance)", 14),
+                          ("Actions réalisées", 10), ("Participants aux actions", 12),
                           ("Plans d'actions produits", 12), *((f"Contrats : {c}", 12) for c in contracts)],
           indicators, {4: pct, 6: pct})
     problems = [[m.fichier, m.reference, p.cellule, p.message, "avertissement"] for m in result.markets for p in m.problems]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from . import formatting as fr
-from .hours import ORIGINES, HoursResult, lot_hours, raw_hours, resolve_params
+from .hours import ORIGINES, HoursResult, lot_hours, market_penalty, raw_hours, resolve_params
 from .library import CONSIDERATION_TYPES, Library, Sector
 from .model import Lot, Questionnaire
 from .plan import (A_ETUDIER, ECARTEE, EXECUTION_CONDITIONS, RETENUE, STATUT_LABELS, Avertissement, Decision,
@@ -37,7 +37,8 @@ THEME_LABELS = {
     "amelioration_continue": "amélioration continue",
 }
 NEEDS_FACILITATOR = ("insertion", "action_sociale", "insertion_qualification", "illettrisme")
-DECP_CLAUSE, DECP_RESERVE, DECP_NONE = "Clause sociale", "Marché réservé", "Pas de considération sociale"
+DECP_CLAUSE, DECP_CRITERE, DECP_RESERVE = "Clause sociale", "Critère social", "Marché réservé"
+DECP_NONE = "Pas de considération sociale"
 
 
 @dataclass
@@ -70,15 +71,50 @@ class LotContext:
 
 
 def reference_date(q: Questionnaire, library: Library) -> dt.date:
-    """Parameters in force at the planned notification, else at the library's date."""
-    return q.marche.date_notification_prevue or library.date
+    """Figures of execution (rates, penalties) in force at the planned notification.
+
+    Without it, at the launch of the consultation, else at the library's date.
+    """
+    return q.marche.date_notification_prevue or q.marche.date_lancement or library.date
+
+
+@dataclass(frozen=True)
+class ConsultationDate:
+    """The day whose law governs the procedure (mandatory social condition, EU thresholds) and where it came from.
+
+    The law applies to consultations launched (notice sent for publication, or consultation
+    engaged) from its date of effect: the launch date decides, then the notification date as
+    the closest stand-in; with neither, the law known to the library (its release date) is
+    assumed to apply, and the plan says so.
+    """
+
+    day: dt.date
+    origine: str  # "lancement" | "notification" | "bibliotheque"
+
+
+ORIGINES_DATE = {
+    "lancement": "date de lancement de la consultation",
+    "notification": "date de notification prévue (aucune date de lancement indiquée)",
+    "bibliotheque": "aucune date indiquée : droit en vigueur à la date de la bibliothèque",
+}
+
+
+def consultation_date(q: Questionnaire, library: Library) -> ConsultationDate:
+    if q.marche.date_lancement:
+        return ConsultationDate(q.marche.date_lancement, "lancement")
+    if q.marche.date_notification_prevue:
+        return ConsultationDate(q.marche.date_notification_prevue, "notification")
+    return ConsultationDate(library.date, "bibliotheque")
 
 
 def build_plan(q: Questionnaire, library: Library) -> Plan:
     when = reference_date(q, library)
+    consultation = consultation_date(q, library)
     lots = [_decide_lot(q, lot, library, when) for lot in q.lots]
     total = sum(_lot_amount(q, lot) for lot in q.lots)
-    warnings = _market_warnings(q, library, lots, when, total)
+    warnings = _market_warnings(q, library, lots, consultation, total)
+    penalties = [float((lot.decision("insertion").calcul or {})["penalite_horaire"]) for lot in lots
+                 if lot.retained("insertion")]
     return Plan(
         reference=q.marche.reference,
         objet=q.marche.objet,
@@ -86,10 +122,17 @@ def build_plan(q: Questionnaire, library: Library) -> Plan:
         library_version=library.version,
         lots=lots,
         avertissements=warnings,
-        decp=_decp(lots),
+        decp=_decp(q, lots),
         montant_total_ht=total,
-        parametres={"date_reference": when.isoformat()},
+        parametres={"date_reference": when.isoformat(), "date_consultation": consultation.day.isoformat(),
+                    "date_consultation_origine": consultation.origine,
+                    "seuil_europeen_ht": _whole(eu_threshold(q, library, consultation.day))},
+        penalite_horaire=market_penalty(q, library, when, penalties),
     )
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
 def _lot_amount(q: Questionnaire, lot: Lot) -> float:
@@ -166,16 +209,19 @@ def _step_reservation(ctx: LotContext) -> None:
     """Step 4: reservation from sourcing; without sourcing, typical sectors are to study."""
     n = ctx.lot.sourcing.structures_inclusives
     lot_n, market_n = ctx.param("reservation_structures_lot"), ctx.param("reservation_structures_marche")
+    chosen = ctx.q.clauses.marche_reserve.article
+    basis = (f"fondement choisi par l'acheteur : art. {RESERVATION_LABELS[chosen]}" if chosen else
+             "fondement à choisir par l'acheteur (clauses.marche_reserve.article)")
     if ctx.q.objectifs.objet_insertion:
         auto = Decision("marche_reserve", ECARTEE, ["L'objet du marché est déjà l'insertion : la réservation n'ajoute rien."])
     elif n is not None and n > market_n:
         auto = Decision("marche_reserve", RETENUE, [
             f"{n} structures inclusives peuvent répondre sur le territoire (plus de {int(market_n)}) : "
-            "réservation conseillée, et même de l'ensemble du marché (art. L2113-12 et/ou L2113-13 du CCP)."])
+            f"réservation conseillée, et même de l'ensemble du marché ; {basis}."])
     elif n is not None and n > lot_n:
         auto = Decision("marche_reserve", RETENUE, [
             f"{n} structures inclusives peuvent répondre sur le territoire (plus de {int(lot_n)}) : "
-            "réserver ce lot (art. L2113-12 et/ou L2113-13 du CCP)."])
+            f"réserver ce lot ; {basis}."])
     elif n is not None:
         auto = Decision("marche_reserve", ECARTEE, [
             f"{n} structure(s) inclusive(s) seulement sur le territoire ({int(lot_n)} au plus) : concurrence "
@@ -184,7 +230,8 @@ def _step_reservation(ctx: LotContext) -> None:
     elif ctx.sector.offre_inclusive in ("oui", "partielle"):
         auto = Decision("marche_reserve", A_ETUDIER, [
             f"Secteur typique de l'offre des SIAE et EA ({ctx.sector.libelle}) mais sans données de sourcing : "
-            "à étudier avec le facilitateur (renseigner lots[].sourcing.structures_inclusives)."])
+            "à étudier avec le facilitateur (renseigner lots[].sourcing.structures_inclusives) ; si la réservation "
+            f"est retenue, {basis}."])
     else:
         auto = Decision("marche_reserve", ECARTEE, [
             f"Secteur peu couvert par les structures inclusives ({ctx.sector.libelle}) et aucun sourcing fourni."])
@@ -289,6 +336,20 @@ def _step_insertion(ctx: LotContext) -> None:
                  "Fixez un minimum si possible.")
     auto = Decision("insertion", statut, [why] + reasons, **figures)
     ctx.decisions["insertion"] = _apply_choice(ctx, "insertion", auto)
+    if ctx.decisions["insertion"].statut == RETENUE:
+        _check_penalty(ctx)
+
+
+def _check_penalty(ctx: LotContext) -> None:
+    """The guide: not performing an hour must never cost less than performing it."""
+    p = ctx.hours.params
+    if p.penalite_horaire.value < p.cout_horaire.value:
+        ctx.warn("penalite_insuffisante",
+                 f"pénalité de {fr.euros(p.penalite_horaire.value)} par heure non réalisée "
+                 f"({ORIGINES[p.penalite_horaire.origine]}), inférieure au coût horaire chargé de "
+                 f"{fr.euros(p.cout_horaire.value)} ({ORIGINES[p.cout_horaire.origine]}) : ne pas réaliser une heure "
+                 "coûterait moins cher que la réaliser. Portez parametres.penalite_horaire à au moins "
+                 f"{fr.euros(p.cout_horaire.value)}.")
 
 
 def _step_exceptions(ctx: LotContext) -> None:
@@ -303,7 +364,8 @@ def _requested_by(ctx: LotContext, type_: str) -> list[str]:
 
 def _step_themes(ctx: LotContext) -> None:
     """Steps 5-7: diversification clauses, complementarity and plan de progrès suitability."""
-    insertion_kept = ctx.decisions["insertion"].statut == RETENUE or ctx.decisions["insertion_qualification"].statut == RETENUE
+    # a reserved lot's holder is itself an inclusive structure: insertion is there, in another form
+    insertion_kept = any(ctx.decisions[t].statut == RETENUE for t in ("insertion", "insertion_qualification", "marche_reserve"))
     for type_ in DIVERSIFICATION:
         themes = _requested_by(ctx, type_)
         auto = _auto_diversification(ctx, type_, themes, insertion_kept)
@@ -333,7 +395,9 @@ def _auto_diversification(ctx: LotContext, type_: str, themes: list[str], insert
     if themes:
         asked = f"Objectif de l'acheteur : {', '.join(themes)}"
         if insertion_kept:
-            what = "du marché d'insertion" if ctx.decisions["insertion_qualification"].statut == RETENUE else "de la clause d'insertion retenue"
+            what = ("du marché d'insertion" if ctx.decisions["insertion_qualification"].statut == RETENUE
+                    else "de la clause d'insertion retenue" if ctx.decisions["insertion"].statut == RETENUE
+                    else "de la réservation du lot")
             return Decision(type_, RETENUE, [f"{asked} ; en complément {what}."])
         if ctx.exception:
             return Decision(type_, RETENUE, [f"{asked} ; retenue seule au titre de l'exception du guide : {ctx.exception}."])
@@ -387,9 +451,15 @@ def _plan_de_progres_unsuited(ctx: LotContext) -> str:
 
 # --------------------------------------------------------------------------- the market
 
-def _market_warnings(q: Questionnaire, library: Library, lots: list[LotPlan], when: dt.date,
+def _market_warnings(q: Questionnaire, library: Library, lots: list[LotPlan], consultation: ConsultationDate,
                      total: float) -> list[Avertissement]:
     warnings = []
+    if consultation.origine == "bibliotheque":
+        warnings.append(Avertissement("date_consultation_inconnue", (
+            "ni date de lancement de la consultation ni date de notification : clausier applique le droit en vigueur "
+            f"au {fr.date_fr(consultation.day)} (date de la bibliothèque {library.version}), y compris la condition "
+            "sociale obligatoire et les seuils européens de cette date. Indiquez marche.date_lancement (envoi de l'avis "
+            "à la publication ou engagement de la consultation).")))
     if q.facilitateur is None:
         needing = sorted({t for lot in lots for t in NEEDS_FACILITATOR if lot.retained(t)})
         if needing:
@@ -397,45 +467,166 @@ def _market_warnings(q: Questionnaire, library: Library, lots: list[LotPlan], wh
                 f"les clauses retenues ({', '.join(needing)}) nomment le facilitateur, et le questionnaire n'en donne "
                 "aucun : les documents portent un emplacement surligné à compléter. Renseignez la rubrique "
                 "« facilitateur » (structure, contact, courriel, téléphone).")))
-    warning = _mandatory_condition(q, library, lots, when, total)
-    if warning:
-        warnings.append(warning)
+    for warning in (_mandatory_condition(q, library, lots, consultation, total),
+                    *_procedure_warnings(q, library, consultation, total),
+                    _reservation_basis(q, lots), _reservation_ess(q, lots)):
+        if warning:
+            warnings.append(warning)
     return warnings
 
 
-def eu_threshold(q: Questionnaire, library: Library, when: dt.date) -> float:
+def eu_threshold_name(q: Questionnaire) -> str:
     if q.marche.nature == "travaux":
-        return float(library.param("seuil_ue_travaux", when))
-    key = "seuil_ue_fournitures_services_etat" if q.acheteur.type == "etat" else "seuil_ue_fournitures_services_autres"
-    return float(library.param(key, when))
+        return "seuil_ue_travaux"
+    return "seuil_ue_fournitures_services_etat" if q.acheteur.type == "etat" else "seuil_ue_fournitures_services_autres"
 
 
-def _mandatory_condition(q: Questionnaire, library: Library, lots: list[LotPlan], when: dt.date,
+def eu_threshold(q: Questionnaire, library: Library, when: dt.date) -> float:
+    """The EU threshold for this buyer and nature, in force on ``when`` (the consultation's date)."""
+    return float(library.param(eu_threshold_name(q), when))
+
+
+def _source(library: Library, name: str) -> str:
+    parameter = library.parameters.get(name)
+    return parameter.source if parameter else ""
+
+
+def _excluded(q: Questionnaire, library: Library, when: dt.date) -> Optional[dict]:
+    """The exclusion of the mandatory social condition that the law provides for this market, if any."""
+    if "condition_sociale_exclusions" not in library.parameters:
+        return None
+    for exclusion in library.param("condition_sociale_exclusions", when) or ():
+        if getattr(q.marche, str(exclusion.get("cle")), False) is True:
+            return exclusion
+    return None
+
+
+def _mandatory_condition(q: Questionnaire, library: Library, lots: list[LotPlan], consultation: ConsultationDate,
                          total: float) -> Optional[Avertissement]:
-    """Step 8: above the EU threshold from 2026-08-22, a social execution condition is due."""
-    notification = q.marche.date_notification_prevue
+    """Step 8: a consultation launched from 2026-08-22 above the EU threshold needs a social execution condition."""
+    when = consultation.day
     start = library.param("date_condition_sociale_obligatoire", when)
-    if notification is None or notification < start:
+    if when < start:
         return None
     threshold = eu_threshold(q, library, when)
-    if total < threshold:
+    if total < threshold or _excluded(q, library, when):
         return None
     if any(lot.retained(t) for lot in lots for t in EXECUTION_CONDITIONS):
         return None
     if q.justifications.exception_condition_sociale.strip():
         return None
+    dated = {"lancement": "lancé", "notification": "dont la notification est prévue",
+             "bibliotheque": "sans date indiquée, donc soumis au droit en vigueur"}[consultation.origine]
+    grounds = [str(g) for g in (library.param("condition_sociale_motifs", when)
+                                if "condition_sociale_motifs" in library.parameters else [])]
+    short_works = (q.marche.nature == "travaux" and q.marche.duree_totale_mois is not None
+                   and q.marche.duree_totale_mois < 6)
     return Avertissement("condition_sociale_obligatoire", (
-        f"marché de {fr.euros(total)} HT, au-dessus du seuil européen ({fr.euros(threshold)} HT), notifié à partir du "
-        f"{fr.date_fr(start)} sans condition d'exécution sociale : retenez-en une, ou motivez l'exception dans "
-        "justifications.exception_condition_sociale (solution immédiatement disponible sur le marché, absence de lien "
-        "suffisant avec l'objet, atteinte à la concurrence ou difficulté technique ou économique d'exécution)."))
+        f"marché de {fr.euros(total)} HT, au-dessus du seuil européen ({fr.euros(threshold)} HT ; "
+        f"{_source(library, eu_threshold_name(q))}), {dated} le {fr.date_fr(when)}, soit à partir du "
+        f"{fr.date_fr(start)}, sans condition d'exécution sociale (art. L2112-2-1 du code de la commande publique) : "
+        "retenez-en une, ou motivez l'exception dans justifications.exception_condition_sociale"
+        + (" parmi les cas que la loi prévoit : " + " ; ".join(grounds) if grounds else "") + "."
+        + (" Ce marché de travaux de moins de six mois relève du dernier de ces cas : il suffit de le motiver."
+           if short_works else "")))
 
 
-def _decp(lots: list[LotPlan]) -> list[str]:
+def _procedure_warnings(q: Questionnaire, library: Library, consultation: ConsultationDate,
+                        total: float) -> list[Avertissement]:
+    """A procedure the amounts do not allow: MAPA above the EU threshold, or small lots beyond their limits.
+
+    Two cases allow MAPA above the threshold (R2123-1): social and other specific services,
+    whatever the amount (a market whose object is insertion), and small lots (2°) within their
+    unit and cumulative limits, which are library data.
+    """
+    when = consultation.day
+    threshold = eu_threshold(q, library, when)
+    if total < threshold or "petits_lots_plafond_travaux" not in library.parameters:
+        return []
+    if q.objectifs.objet_insertion and q.marche.nature == "services":
+        return []
+    if q.objectifs.objet_insertion and (q.marche.procedure or "") == "mapa":
+        return [Avertissement("procedure_inadaptee", (
+            f"marché d'insertion et de qualification de {q.marche.nature}, au-dessus du seuil européen "
+            f"({fr.euros(threshold)} HT) et déclaré en procédure adaptée : le régime des services sociaux et autres "
+            "services spécifiques (art. R2123-1, 3°), qui permet la procédure adaptée quel que soit le montant, ne vaut "
+            "que pour des services. Vérifiez la nature du marché (marche.nature) ou passez une procédure formalisée."))]
+    unit = float(library.param("petits_lots_plafond_travaux" if q.marche.nature == "travaux"
+                               else "petits_lots_plafond_fournitures_services", when))
+    share = float(library.param("petits_lots_part_max", when))
+    adaptee = [lot for lot in q.lots if (lot.procedure or q.marche.procedure) == "mapa"]
+    if not adaptee:
+        return []
+    too_big = [lot for lot in adaptee if _lot_amount(q, lot) >= unit]
+    cumulated = sum(_lot_amount(q, lot) for lot in adaptee)
+    basis = (f"seuil européen de {fr.euros(threshold)} HT ({_source(library, eu_threshold_name(q))}) ; "
+             f"{_source(library, 'petits_lots_part_max')}")
+    if q.marche.procedure == "mapa" and len(adaptee) == len(q.lots):
+        return [Avertissement("procedure_inadaptee", (
+            f"procédure adaptée déclarée pour un marché de {fr.euros(total)} HT, au-dessus du seuil européen : une "
+            "procédure formalisée (appel d'offres…) est requise. Seuls des lots de moins de "
+            f"{fr.euros(unit)} HT chacun, pour {fr.pourcent(share)} au plus du montant total, peuvent être passés en "
+            f"procédure adaptée (lots[].procedure) ; {basis}."))]
+    problems = []
+    if too_big:
+        problems.append("lot(s) n° " + ", ".join(str(lot.numero) for lot in too_big)
+                        + f" de {fr.euros(unit)} HT ou plus")
+    if cumulated > share * total:
+        problems.append(f"lots en procédure adaptée totalisant {fr.euros(cumulated)} HT, plus de "
+                        f"{fr.pourcent(share)} du montant total ({fr.euros(share * total)} HT)")
+    if not problems:
+        return []
+    return [Avertissement("procedure_inadaptee", (
+        "exception des petits lots appliquée hors de ses limites (" + " ; ".join(problems) + ") : ces lots relèvent de "
+        f"la procédure formalisée du marché ; {basis}."))]
+
+
+RESERVATION_LABELS = {
+    "L2113-12": "L2113-12 du code de la commande publique (entreprises adaptées et ESAT)",
+    "L2113-13": "L2113-13 du code de la commande publique (structures d'insertion par l'activité économique)",
+    "L2113-12_13": "L2113-14 du code de la commande publique (à la fois EA/ESAT et SIAE)",
+    "L2113-13-1": "L2113-13-1 du code de la commande publique (opérateurs employant des personnes détenues)",
+    "L2113-15": "L2113-15 du code de la commande publique (entreprises de l'économie sociale et solidaire)",
+}
+RESERVATION_BASES = ("L2113-12 (entreprises adaptées et ESAT), L2113-13 (structures d'insertion par l'activité économique), "
+                     "L2113-12_13 (les deux à la fois, art. L2113-14), L2113-13-1 (opérateurs employant des personnes "
+                     "détenues) ou L2113-15 (entreprises de l'économie sociale et solidaire, certains services)")
+
+
+def _reservation_ess(q: Questionnaire, lots: list[LotPlan]) -> Optional[Avertissement]:
+    """The ESS reservation's limits, which the RC cannot settle for the buyer: the services list and three years."""
+    if q.clauses.marche_reserve.article != "L2113-15" or not any(lot.retained("marche_reserve") for lot in lots):
+        return None
+    months = q.marche.duree_totale_mois
+    too_long = months is not None and months > 36
+    return Avertissement("reservation_ess", (
+        "réservation aux entreprises de l'économie sociale et solidaire (art. L2113-15) : vérifiez que les prestations "
+        "réservées figurent dans la liste des services sociaux et autres services spécifiques de l'avis annexé au code "
+        "de la commande publique (codes CPV)"
+        + (f" ; la durée totale prévue, {fr.mois(months)} reconductions comprises, dépasse les trois ans que permet "
+           "l'article L2113-16 : ramenez-la à trente-six mois au plus." if too_long else ".")))
+
+
+def _reservation_basis(q: Questionnaire, lots: list[LotPlan]) -> Optional[Avertissement]:
+    """A reservation drafted without its basis would be a guess: the choice is the buyer's, and due."""
+    if q.clauses.marche_reserve.article is not None:
+        return None
+    retained = [lot.numero for lot in lots if lot.retained("marche_reserve")]
+    if not retained:
+        return None
+    return Avertissement("reservation_fondement", (
+        f"réservation retenue (lot(s) n° {', '.join(map(str, retained))}) sans fondement choisi : choisissez-le dans "
+        f"clauses.marche_reserve.article parmi {RESERVATION_BASES}. Le RC, le CCAP et l'annexe portent en attendant "
+        "une zone à compléter."))
+
+
+def _decp(q: Questionnaire, lots: list[LotPlan]) -> list[str]:
     """Step 10: the open-data value(s) of considerationsSociales."""
     values = []
     if any(lot.retained(t) for lot in lots for t in EXECUTION_CONDITIONS):
         values.append(DECP_CLAUSE)
+    if q.criteres.insertion is not None:
+        values.append(DECP_CRITERE)
     if any(lot.retained("marche_reserve") for lot in lots):
         values.append(DECP_RESERVE)
     return values or [DECP_NONE]

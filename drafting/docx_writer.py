@@ -167,6 +167,7 @@ def block_xml(block: Block) -> str:
 
 def document_xml(piece: Piece, note: str, toc: bool = False) -> str:
     body = [_paragraph([Run(piece.title)], "Title"), _paragraph([Run(piece.subtitle)], "Subtitle")]
+    body += [block_xml(b) for b in piece.preamble]
     if toc:
         body.append(_toc(piece.blocks))
     body += [block_xml(b) for b in piece.blocks]

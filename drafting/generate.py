@@ -23,7 +23,7 @@ from .docx_writer import build_docx
 from .errors import OutputError
 from .files import remove_later
 from .formatting import mois
-from .library import Library
+from .library import CRITERION_TYPE, Library
 from .note import build_note
 from .plan import Plan
 from .provenance import engine_fingerprint, library_record
@@ -64,9 +64,15 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
     q = loaded.model
     plan = build_plan(q, library)
     composition = compose(q, plan, library, options.premier_article)
+    plan.a_completer = composition.a_completer
+    if options.ccap_modele is not None and composition.derogations:
+        from .ccap_model import holds_derogations
+
+        if holds_derogations(options.ccap_modele[1], options.ccap_modele[0]):  # written there: nothing left to paste
+            plan.a_completer = [item for item in plan.a_completer if composition.derogations not in item.libelle]
     stamp = library.date
     files: dict[str, bytes] = {}
-    for piece in [*composition.pieces, build_note(q, plan, library)]:
+    for piece in [*composition.pieces, build_note(q, plan, library, composition.derogations)]:
         files[piece.filename] = build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, stamp,
                                            toc=piece.toc)
     if options.ccap_modele is not None:
@@ -86,8 +92,9 @@ def render_market(loaded: LoadedQuestionnaire, library: Library, options: Option
         from .pdf import convert
 
         files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
+    drafted = plan.retained_types + ((CRITERION_TYPE,) if q.criteres.insertion is not None else ())
     files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options,
-                               plan.retained_types)
+                               drafted)
     return files, plan
 
 
@@ -98,7 +105,7 @@ def _into_buyer_ccap(reference: str, composition: Composition, model: tuple[str,
     ccap = next((p for p in composition.pieces if p.kind == "ccap"), None)
     if ccap is None:
         raise ModelError(name, "aucune clause sociale n'est retenue : il n'y a pas d'article à insérer")
-    return {f"{reference}_CCAP.docx": insert_articles(data, name, ccap)}
+    return {f"{reference}_CCAP.docx": insert_articles(data, name, ccap, composition.derogations)}
 
 
 def options_record(options: Options) -> dict[str, object]:

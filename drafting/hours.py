@@ -22,6 +22,7 @@ ORIGINES = {
     "secteur": "valeur par défaut du secteur",
     "bibliotheque": "valeur par défaut de la bibliothèque",
     "territoire": "minimum du territoire",
+    "cout_secteur": "coût horaire chargé du secteur, plancher de la pénalité par défaut",
 }
 
 
@@ -102,8 +103,14 @@ def resolve_params(q: Questionnaire, lot: Lot, sector: Sector, library: Library,
         taux_insertion=_pick("taux_insertion", lp, mp, Resolved(float(library.param("taux_insertion", when)), "bibliotheque")),
         cout_horaire=_pick("cout_horaire", lp, mp, Resolved(float(sector.cout_horaire), "secteur")),
         heures_minimum=minimum,
-        penalite_horaire=_pick("penalite_horaire", lp, mp, Resolved(float(library.param("penalite_horaire", when)), "bibliotheque")),
+        penalite_horaire=_pick("penalite_horaire", lp, mp, default_penalty(library, sector, when)),
     )
+
+
+def default_penalty(library: Library, sector: Sector, when: dt.date) -> Resolved:
+    """The library's penalty per hour, raised to the sector's hourly cost when it is lower (the guide's rule)."""
+    floor = float(library.param("penalite_horaire", when))
+    return Resolved(floor, "bibliotheque") if floor >= sector.cout_horaire else Resolved(float(sector.cout_horaire), "cout_secteur")
 
 
 def lot_hours(q: Questionnaire, lot: Lot, params: HoursParams) -> HoursResult:
@@ -122,8 +129,14 @@ def lot_hours(q: Questionnaire, lot: Lot, params: HoursParams) -> HoursResult:
     return HoursResult(None, maximum, per_100k, lot.montant_maximum_ht, "maximum", params)
 
 
-def market_penalty(q: Questionnaire, library: Library, when: dt.date) -> float:
-    """Penalty per hour stated in the CCAP: the market's value, else the library's."""
+def market_penalty(q: Questionnaire, library: Library, when: dt.date, lot_penalties: list[float]) -> float:
+    """Penalty per hour the CCAP states for the market; lots that differ are named as exceptions.
+
+    The market's own value when given; else the one most lots with hours share (on a tie the
+    highest, so that the exceptions are the lower ones), else the library's.
+    """
     if q.parametres.penalite_horaire is not None:
         return float(q.parametres.penalite_horaire)
+    if lot_penalties:
+        return max(set(lot_penalties), key=lambda value: (lot_penalties.count(value), value))
     return float(library.param("penalite_horaire", when))

@@ -32,6 +32,9 @@ CONSIDERATION_TYPES: tuple[str, ...] = (
     "plan_de_progres",
 )
 PIECES = ("ccap", "rc", "ae", "note", "annexe")
+# The award criterion on insertion performance is drafted, in the RC, when the buyer asks for it; the
+# manifest records it beside the retained types so that impact and batch see the fragment it uses.
+CRITERION_TYPE, CRITERION_FRAGMENT = "critere_insertion", "commun/critere_insertion"
 STATUTS = ("brouillon", "publie", "retire")
 
 SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -50,6 +53,8 @@ class Parameter:
     unit: str
     values: tuple[tuple[dt.date, Any], ...]
     source: str
+    nature: str = ""  # loi | convention | pratique | politique (see parametres.yaml)
+    verifie_le: Optional[dt.date] = None  # for legal facts: when the library checked them against their source
 
     def at(self, when: dt.date) -> Any:
         """Value in force at ``when``: the last one whose date is not after it."""
@@ -119,12 +124,16 @@ class Library:
     modalites: tuple[str, ...]
     fragments: dict[str, Fragment] = field(default_factory=dict)
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
-    condition_sociale_bases: tuple[dict[str, str], ...] = ()
+    condition_sociale_bases: tuple[Any, ...] = ()  # registry keys (older releases: {reference, source} mappings)
+    critere_bases: tuple[Any, ...] = ()
+    rappels: tuple[dict[str, Any], ...] = ()  # reminders of the note outside social clauses, each with its date
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)
     release: Optional[str] = None  # the release version asked for, None for the working folder
     data_hashes: dict[str, str] = field(default_factory=dict)
     changelog: tuple[dict[str, Any], ...] = ()
+    ccag: dict[str, dict[str, Any]] = field(default_factory=dict)  # ccag.yaml: per CCAG, its articles
+    ccag_objets: dict[str, str] = field(default_factory=dict)  # what each article key is about
 
     @property
     def earliest_date(self) -> dt.date:
@@ -169,8 +178,7 @@ def default_root() -> Path:
 
 
 DATA_FILES = ("bibliotheque.yaml", "parametres.yaml", "secteurs.yaml", "publics.yaml", "types.yaml",
-              "references.yaml", "actions.yaml")
-OPTIONAL_DATA = ("references.yaml", "actions.yaml")  # absent from the earliest releases
+              "references.yaml", "actions.yaml", "ccag.yaml")
 LOCK_FILE = "bibliotheque.lock"
 VERSIONS_DIR = "versions"
 
@@ -279,6 +287,7 @@ def _load_cached(root_str: str, version: Optional[str], _signature: str) -> Libr
     types = _yaml_bytes(source.data("types.yaml"), "types.yaml")
     references = _yaml_bytes(source.data("references.yaml"), "references.yaml", optional=True)
     actions = _yaml_bytes(source.data("actions.yaml"), "actions.yaml", optional=True)
+    ccag = _yaml_bytes(source.data("ccag.yaml"), "ccag.yaml", optional=True)  # absent before release 2026.4.0
     data_hashes = {name: hashlib.sha256(raw).hexdigest() for name in DATA_FILES
                    if (raw := source.data(name)) is not None}
     return Library(
@@ -291,13 +300,45 @@ def _load_cached(root_str: str, version: Optional[str], _signature: str) -> Libr
         modalites=_labels(publics, "modalites", "publics.yaml"),
         fragments=_load_fragments(source.fragment_files(), root),
         types=_mapping_of_mappings(types, "types", "types.yaml"),
-        condition_sociale_bases=tuple(_list_of_mappings(types, "condition_sociale_obligatoire", "types.yaml")),
+        condition_sociale_bases=_bases(types, "condition_sociale_obligatoire"),
+        critere_bases=_bases(types, "critere_insertion"),
+        rappels=tuple(_list_of_mappings(types, "rappels", "types.yaml", required=("date_effet", "texte"))),
         references=_mapping_of_mappings(references, "references", "references.yaml"),
         actions=_mapping_of_mappings(actions, "actions", "actions.yaml"),
         release=version,
         data_hashes=data_hashes,
         changelog=tuple(release.get("changelog") or ()),
+        ccag=_load_ccag(ccag),
+        ccag_objets={str(k): str(v) for k, v in (ccag.get("objets") or {}).items()},
     )
+
+
+def _bases(data: dict[str, Any], key: str) -> tuple[Any, ...]:
+    """Legal bases: registry keys, or the {reference, source} mappings of releases before 2026.4.0."""
+    entries = data.get(key) or []
+    if not isinstance(entries, list) or not all(isinstance(e, str) or (isinstance(e, dict) and "reference" in e)
+                                                for e in entries):
+        raise LibraryError(f"types.yaml : « {key} » doit être une liste de clés du registre references.yaml")
+    return tuple(entries)
+
+
+CCAG_ETATS = ("texte_lu", "recoupe", "deduit", "inconnu")
+
+
+def _load_ccag(data: dict[str, Any], path: str = "ccag.yaml") -> dict[str, dict[str, Any]]:
+    """Each CCAG with its articles, each article with a number (or None) and how sure the library is of it."""
+    out = _mapping_of_mappings(data, "ccag", path)
+    for code, spec in out.items():
+        if not {"abrege", "libelle", "articles"} <= set(spec):
+            raise LibraryError(f"{path} : ccag.{code} doit avoir « abrege », « libelle » et « articles »")
+        for key, article in _mapping_of_mappings(spec, "articles", f"{path} (ccag.{code})").items():
+            if article.get("etat") not in CCAG_ETATS or "source" not in article:
+                raise LibraryError(f"{path} : ccag.{code}.articles.{key} doit avoir une « source » et un « etat » parmi "
+                                   + ", ".join(CCAG_ETATS))
+            if (article.get("numero") is None) != (article["etat"] == "inconnu"):
+                raise LibraryError(f"{path} : ccag.{code}.articles.{key} : un numéro est donné si et seulement si "
+                                   "l'état n'est pas « inconnu »")
+    return out
 
 
 def _labels(data: dict[str, Any], key: str, name: str) -> tuple[str, ...]:
@@ -374,7 +415,10 @@ def _load_parameters(data: dict[str, Any], path: str = "parametres.yaml") -> dic
             raise LibraryError(f"{path} : « {name}.valeurs » doit associer au moins une date à une valeur "
                                "(par exemple 2026-01-01: 30)")
         values = tuple(sorted((_as_date(d, f"{name}.valeurs"), v) for d, v in spec["valeurs"].items()))
-        params[name] = Parameter(name, spec.get("description", ""), spec.get("unite", ""), values, spec["source"])
+        checked = spec.get("verifie_le")
+        params[name] = Parameter(name, spec.get("description", ""), spec.get("unite", ""), values, spec["source"],
+                                 str(spec.get("nature", "")),
+                                 _as_date(checked, f"{name}.verifie_le") if checked is not None else None)
     return params
 
 

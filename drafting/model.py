@@ -153,6 +153,10 @@ class Marche(Strict):
     attributaires: Attributaires = "mono"
     ccag: Optional[Ccag] = None
     date_notification_prevue: Optional[DateISO] = None
+    # extension: the day the consultation is launched (notice sent for publication, or consultation
+    # engaged): the law that applies to the procedure is the law of that day
+    date_lancement: Optional[DateISO] = None
+    defense_ou_securite: Drapeau = False  # extension: a defence or security contract (CCP, part 2, book III)
     duree_mois: Optional[Annotated[int, Field(gt=0, le=600)]] = None
     reconductions: Annotated[int, Field(ge=0, le=50)] = 0
     duree_reconduction_mois: Annotated[int, Field(gt=0, le=600)] = 12
@@ -227,6 +231,7 @@ class Sourcing(Strict):
 
 
 ArticleReservation = Literal["L2113-12", "L2113-13", "L2113-12_13", "L2113-13-1", "L2113-15"]
+Ponderation = Annotated[int, Field(ge=1, le=100)]
 
 
 class ClauseActionSociale(Strict):
@@ -239,10 +244,33 @@ class ClauseActionSociale(Strict):
 
 
 class ClauseReservation(Strict):
-    """Extension: the article the reservation rests on (the notice and the RC cite it)."""
+    """Extension: the article the reservation rests on (the notice and the RC cite it).
 
-    article: ArticleReservation = "L2113-13"
+    No default: the basis is the buyer's choice, and a reservation without one is drafted
+    with a zone to complete and listed in the plan as a choice still due.
+    """
+
+    article: Optional[ArticleReservation] = None
     tout_le_marche: Drapeau = False
+    sous_traitance_accessoire_max: Optional[Fraction] = None  # accessory services sub-contracted outside the reservation
+
+
+class ClauseInsertion(Strict):
+    """Extension: the insertion clause's local conventions."""
+
+    plafond_formation: Optional[Fraction] = None  # share of a lot's hours that training hours may cover
+
+
+class ClauseIllettrisme(Strict):
+    """Extension: the local contact the enterprise works with (centre ressources illettrisme…)."""
+
+    interlocuteur: Optional[Annotated[str, Field(min_length=1, max_length=500)]] = None
+
+
+class ClauseEgalite(Strict):
+    """Extension: discovery actions per year open in particular to women (engagement 3)."""
+
+    actions_decouverte_par_an: Optional[Annotated[int, Field(ge=1, le=52)]] = None
 
 
 class QualificationLot(Strict):
@@ -253,18 +281,44 @@ class QualificationLot(Strict):
     encadrants: Optional[Annotated[int, Field(ge=1, le=1000)]] = None
 
 
+Frequence = Literal["hebdomadaire", "bimensuelle", "mensuelle", "trimestrielle", "semestrielle", "annuelle"]
+
+
 class ClauseQualification(QualificationLot):
     """Extension: figures of a market whose object is insertion; totals when given here."""
 
     support: Optional[Texte] = None
+    heures_hebdomadaires_min: Optional[Annotated[float, Field(gt=0, le=48)]] = None  # for a post to count as filled
+    delai_remplacement_jours: Optional[Annotated[int, Field(ge=1, le=365)]] = None
+    frequence_entretiens: Optional[Frequence] = None
+    heures_formation_par_an: Optional[Annotated[int, Field(ge=1, le=1607)]] = None
+    frequence_comite: Optional[Frequence] = None
 
 
 class Clauses(Strict):
     """Extension: details of the retained clauses; every key optional, library defaults otherwise."""
 
+    insertion: ClauseInsertion = ClauseInsertion()
     action_sociale: Optional[ClauseActionSociale] = None
     marche_reserve: ClauseReservation = ClauseReservation()
     insertion_qualification: ClauseQualification = ClauseQualification()
+    illettrisme: ClauseIllettrisme = ClauseIllettrisme()
+    egalite_diversite: ClauseEgalite = ClauseEgalite()
+
+
+class Criteres(Strict):
+    """Extension: award criteria clausier writes, as weights in per cent of the total.
+
+    ``insertion`` present means the consultation has an award criterion on professional
+    insertion performance (R2152-7, 2°, a); the others weight the criteria table of an
+    insertion-and-qualification market, the environmental one included (L2152-7).
+    """
+
+    insertion: Optional[Ponderation] = None
+    environnement: Optional[Ponderation] = None
+    prix: Optional[Ponderation] = None
+    valeur_technique: Optional[Ponderation] = None
+    projet_insertion: Optional[Ponderation] = None
 
 
 class Lot(Strict):
@@ -279,6 +333,7 @@ class Lot(Strict):
     parametres: Parametres = Parametres()
     considerations: Considerations = Considerations()
     qualification: QualificationLot = QualificationLot()  # extension: insertion_qualification figures of this lot
+    procedure: Optional[Procedure] = None  # extension: this lot's procedure when it differs (small lots, R2123-1 2°)
     justifications: Motifs = Motifs()  # extension: why this lot's considerations were overridden
 
     def choix(self, type_: str, marche: Considerations) -> str:
@@ -305,4 +360,5 @@ class Questionnaire(Strict):
     considerations: Considerations = Considerations()
     justifications: Justifications = Justifications()
     clauses: Clauses = Clauses()
+    criteres: Criteres = Criteres()
     lots: Annotated[list[Lot], Field(min_length=1, max_length=MAX_LOTS_QUESTIONNAIRE)]

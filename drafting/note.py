@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import re
+
 from . import formatting as fr
-from .compose import FORME_LABELS, NATURE_LABELS, Piece, subtitle
+from .compose import FORME_LABELS, NATURE_LABELS, PROCEDURE_LABELS, Piece, ccag_terms, subtitle
+from .decisions import ORIGINES_DATE
 from .library import Library
 from .markup import Block, BulletItem, Heading, Paragraph, Run, Table
 from .model import Questionnaire
@@ -18,11 +21,7 @@ from .plan import A_ETUDIER, ECARTEE, RETENUE, TYPE_LABELS, Plan
 
 NOTE_SECTIONS = {RETENUE: "Considérations retenues", A_ETUDIER: "Considérations à étudier",
                  ECARTEE: "Considérations écartées"}
-PROCEDURE_LABELS = {
-    "mapa": "procédure adaptée", "appel_offres_ouvert": "appel d'offres ouvert",
-    "appel_offres_restreint": "appel d'offres restreint", "procedure_negociee": "procédure avec négociation",
-    "dialogue_competitif": "dialogue compétitif", "sans_publicite": "marché sans publicité ni mise en concurrence",
-}
+LEGACY_MARKER = re.compile(r"\s*\[verify[^\]]*\]", re.IGNORECASE)  # in the data of releases before 2026.4.0
 
 
 def _p(text: str, bold: bool = False) -> Paragraph:
@@ -33,7 +32,8 @@ def _cells(*texts: str) -> list[list[Run]]:
     return [[Run(t)] for t in texts]
 
 
-def build_note(q: Questionnaire, plan: Plan, library: Library) -> Piece:
+def build_note(q: Questionnaire, plan: Plan, library: Library, derogations: str = "") -> Piece:
+    """``derogations``: the sentence for the last article of the buyer's CCAP, from the composition."""
     blocks: list[Block] = []
     blocks += _market(q, plan)
     blocks += _summary(plan)
@@ -41,10 +41,33 @@ def build_note(q: Questionnaire, plan: Plan, library: Library) -> Piece:
     for lot in plan.lots:
         blocks += _lot(lot)
     blocks += _warnings(q, plan)
-    blocks += _legal_bases(plan, library)
+    blocks += _derogations(derogations)
+    blocks += _legal_bases(q, plan, library)
     blocks += _open_data(plan)
     return Piece("note", f"{q.marche.reference}_note-de-synthese.docx", "Note de synthèse — clauses sociales",
-                 subtitle(q), blocks, toc=True)
+                 subtitle(q), blocks, toc=True, preamble=_pending(plan))
+
+
+def _pending(plan: Plan) -> list[Block]:
+    """First page, before the table of contents: what the buyer must still complete before publishing."""
+    if not plan.a_completer:
+        return [Paragraph([Run("À compléter avant publication : rien. ", True),
+                           Run("Les pièces ne comportent aucune zone à compléter par l'acheteur.")])]
+    blocks: list[Block] = [Paragraph([Run(f"À compléter avant publication ({len(plan.a_completer)}) : ", True),
+                                      Run("zones surlignées en jaune dans les pièces, à remplir avant de publier le DCE.")])]
+    blocks += [BulletItem([Run(f"{item.piece}, {item.ou} : ", True), Run(item.libelle)]) for item in plan.a_completer]
+    return blocks
+
+
+def _derogations(sentence: str) -> list[Block]:
+    if not sentence:
+        return []
+    return [Heading(1, [Run("Dérogations au CCAG à récapituler")]),
+            _p("Chaque CCAG demande que le dernier article du CCAP contienne la liste récapitulative des articles du "
+               "CCAG auxquels il est dérogé. Les clauses sociales y dérogent : reportez dans cet article la mention "
+               "suivante (avec l'option --ccap-modele, clausier la place à l'endroit du paragraphe "
+               "« [[DÉROGATIONS AU CCAG]] » de votre CCAP)."),
+            Paragraph([Run(f"« {sentence} »")])]
 
 
 def _market(q: Questionnaire, plan: Plan) -> list[Block]:
@@ -58,8 +81,14 @@ def _market(q: Questionnaire, plan: Plan) -> list[Block]:
     ]
     if m.duree_totale_mois:
         facts.append(f"Durée totale : {fr.mois(m.duree_totale_mois)}, reconductions comprises.")
+    if m.date_lancement:
+        facts.append(f"Lancement de la consultation le {fr.date_fr(m.date_lancement)}.")
     if m.date_notification_prevue:
         facts.append(f"Notification prévue le {fr.date_fr(m.date_notification_prevue)}.")
+    consultation = dt.date.fromisoformat(plan.parametres["date_consultation"])
+    facts.append(f"Droit applicable à la procédure : celui du {fr.date_fr(consultation)} "
+                 f"({ORIGINES_DATE[plan.parametres['date_consultation_origine']]}) ; seuil européen de ce marché : "
+                 f"{fr.euros(plan.parametres['seuil_europeen_ht'])} HT.")
     if q.facilitateur:
         facts.append(f"Facilitateur : {q.facilitateur.structure}"
                      + (f", {q.facilitateur.contact}" if q.facilitateur.contact else "") + ".")
@@ -108,20 +137,36 @@ def _warnings(q: Questionnaire, plan: Plan) -> list[Block]:
     return blocks
 
 
-def _legal_bases(plan: Plan, library: Library) -> list[Block]:
-    retained = [t for t in TYPE_LABELS if any(lot.retained(t) for lot in plan.lots)]
+def _cited(base: object, library: Library) -> tuple[str, str]:
+    """(label, address) of a legal basis: a registry key, or a mapping of a release before the registry."""
+    if isinstance(base, str):
+        entry = library.references.get(base, {})
+        return str(entry.get("libelle", base)), str(entry.get("source", ""))
+    assert isinstance(base, dict)
+    return LEGACY_MARKER.sub("", str(base["reference"])), LEGACY_MARKER.sub("", str(base.get("source", "")))
+
+
+def _legal_bases(q: Questionnaire, plan: Plan, library: Library) -> list[Block]:
+    bases = [b for t in plan.retained_types for b in library.types.get(t, {}).get("bases_legales", [])]
+    bases += list(library.condition_sociale_bases)
+    if q.criteres.insertion is not None:
+        bases += list(library.critere_bases)
     blocks: list[Block] = [Heading(1, [Run("Bases légales citées")])]
     seen: set[str] = set()
-    for type_ in retained:
-        for base in library.types.get(type_, {}).get("bases_legales", []):
-            if base["reference"] not in seen:
-                seen.add(base["reference"])
-                blocks.append(BulletItem([Run(base["reference"]), Run(f" — {base.get('source', '')}")]))
-    for base in library.condition_sociale_bases:
-        if base["reference"] not in seen:
-            blocks.append(BulletItem([Run(base["reference"]), Run(f" — {base.get('source', '')}")]))
-    blocks.append(_p("Rappel : à compter du 22 août 2026, tout marché comporte aussi une condition d'exécution "
-                     "environnementale (art. L2112-2 du Code de la commande publique), hors du champ de cette note."))
+    for base in bases:
+        label, source = _cited(base, library)
+        if label not in seen:
+            seen.add(label)
+            blocks.append(BulletItem([Run(label), Run(f" — {source}" if source else "")]))
+    ccag = ccag_terms(library, q.marche.ccag_effectif) if q.marche.ccag_effectif != "aucun" else {}
+    if ccag and "insertion" in plan.retained_types:
+        spec = library.ccag[ccag["code"]]
+        blocks.append(BulletItem([Run(f"{ccag['abrege']} : le CCAP complète {ccag['insertion']} et déroge "
+                                      f"{ccag['derogation']}"), Run(f" — {spec.get('texte', '')}")]))
+    consultation = dt.date.fromisoformat(plan.parametres["date_consultation"])
+    for reminder in library.rappels:
+        if dt.date.fromisoformat(str(reminder["date_effet"])) <= consultation:
+            blocks.append(_p(f"Rappel : {reminder['texte']}"))
     return blocks
 
 

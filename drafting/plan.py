@@ -39,6 +39,18 @@ class Avertissement:
         return {"code": self.code, "message": self.message}
 
 
+@dataclass(frozen=True)
+class ACompleter:
+    """A zone the buyer must still fill in a piece before publishing it, and where it is."""
+
+    piece: str      # file name of the piece
+    ou: str         # article heading, « Article 7 – … / 7.3 Pénalités »
+    libelle: str    # what to write there
+
+    def to_json(self) -> dict[str, Any]:
+        return {"piece": self.piece, "ou": self.ou, "libelle": self.libelle}
+
+
 @dataclass
 class Decision:
     """One consideration type for one lot."""
@@ -103,6 +115,8 @@ class Plan:
     decp: list[str]
     montant_total_ht: float
     parametres: dict[str, Any]
+    penalite_horaire: float = 0.0  # per hour of insertion not performed, as the CCAP states it for the market
+    a_completer: list["ACompleter"] = field(default_factory=list)  # filled once the pieces are composed
 
     def lots_with(self, type_: str) -> list[LotPlan]:
         return [lot for lot in self.lots if lot.retained(type_)]
@@ -121,4 +135,5 @@ class Plan:
             "lots": [lot.to_json() for lot in self.lots],
             "avertissements": [a.to_json() for a in self.avertissements],
             "decp": {"considerationsSociales": list(self.decp)},
+            "a_completer": [item.to_json() for item in self.a_completer],
         }

@@ -45,4 +45,11 @@ def plan_text(plan: Plan) -> str:
             out += _wrap(f"! [{warning.code}] {warning.message}", "  ")
         out.append("")
     out.append(f"Données essentielles (DECP) — considerationsSociales : {', '.join(plan.decp)}")
+    out.append("")
+    if plan.a_completer:
+        out.append(f"À compléter avant publication ({len(plan.a_completer)}) :")
+        for item in plan.a_completer:
+            out += _wrap(f"- {item.piece}, {item.ou} : {item.libelle}", "  ")
+    else:
+        out.append("À compléter avant publication : rien.")
     return "\n".join(out).replace(fr.NBSP, " ").replace(fr.NNBSP, " ") + "\n"

@@ -28,7 +28,7 @@ def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tu
     lots = plan.lots_with(types[0])
     if not lots:
         raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {types[0]} : choisissez un autre questionnaire")
-    base = {**base_context(q, library), "types_retenus": list(plan.retained_types)}
+    base = base_context(q, library, plan)
     context = fragment_context(base, types[0], q, lots, library)
     blocks = parse_blocks(render_fragment(fragment, context, library.fragments))
     number_blocks(blocks, 1)

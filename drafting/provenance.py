@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any, Iterable
 
 from . import __version__
-from .library import CONSIDERATION_TYPES, Library
+from .library import CONSIDERATION_TYPES, CRITERION_FRAGMENT, CRITERION_TYPE, Library
 
 DRAFTING_PIECES = ("ccap", "rc", "ae")
 
@@ -86,6 +86,8 @@ def fragments_used(library: Library, types: Iterable[str]) -> dict[str, str]:
                 for name in included_ids(fragment, library.fragments):
                     if name in library.fragments:
                         used[name] = library.fragments[name].sha256
+    if CRITERION_TYPE in retained and CRITERION_FRAGMENT in library.fragments:
+        used[CRITERION_FRAGMENT] = library.fragments[CRITERION_FRAGMENT].sha256
     for fragment in library.annexes_for(retained):
         used[fragment.id] = fragment.sha256
     return dict(sorted(used.items()))

@@ -28,7 +28,10 @@ from .formatting import euros
 from .plan import RETENUE, TYPE_LABELS, Plan
 from .xlsx_package import Workbook, cell_ref, col_name
 
-FORMAT_VERSION = 1           # of the hidden « Clausier » sheet; consolidate.py refuses newer ones
+FORMAT_VERSION = 2           # of the hidden « Clausier » sheet; consolidate.py refuses newer ones
+# Format 2: no eligibility category on the enterprise's side (it can reveal health or criminal
+# records: it stays with the facilitator), and the date of the attestation of an inclusive
+# structure delivering hours as sub-contractor or co-contractor.
 META_SHEET = "Clausier"
 META_MARKER = "clausier-grille"
 HOURS_SHEET, ACTIONS_SHEET, PLAN_SHEET = "Suivi heures", "Actions sociales", "Plan de progrès"
@@ -42,22 +45,26 @@ YEAR_MAX = 99
 CONTRATS = ["CDI", "CDD", "CDDI", "Intérim (ETTI)", "Mise à disposition (AI)", "GEIQ", "Apprentissage",
             "Professionnalisation", "Sous-traitance SIAE/EA", "Autre"]
 MODALITES = ["Embauche directe", "Mise à disposition", "Sous-traitance ou cotraitance", "Formation"]
-CATEGORIES = ["Salarié de SIAE", "Travailleur d'EA ou d'ESAT", "Demandeur d'emploi de longue durée",
-              "Bénéficiaire du RSA, de l'ASS ou de l'AAH", "Travailleur handicapé (RQTH)", "Jeune de moins de 26 ans",
-              "Demandeur d'emploi de plus de 50 ans", "Parent isolé", "Habitant d'un QPV ou d'une ZRR",
-              "Bénéficiaire de la protection internationale", "Personne sortant de détention", "Autre (validé par le facilitateur)"]
 ACTIONS = ["Visite de chantier ou de site", "Immersion (PMSMP)", "Formation", "Promotion des métiers en tension",
            "Stage ou alternance", "Autre action validée"]
 AXES = [f"Axe {n}" for n in range(1, 9)]  # the CCAP names the axes; the grid only numbers them
 HOURS_COLUMNS = [
-    ("Identifiant pseudonymisé", 18), ("Lot", 7), ("Catégorie d'éligibilité", 30), ("Date de validation (facilitateur)", 14),
-    ("Modalité", 24), ("Employeur juridique", 24), ("Type de contrat", 20), ("Début du contrat", 12),
-    ("Fin du contrat", 12), ("Code ROME", 10), ("Mois", 11), ("Heures travaillées", 11), ("Heures de formation", 11),
-    ("Femme (O/N)", 8), ("Résident QPV (O/N)", 9),
+    ("Identifiant pseudonymisé", 18), ("Lot", 7), ("Date de validation de l'éligibilité (facilitateur)", 14),
+    ("Modalité", 24), ("Employeur juridique", 24), ("Attestation de la structure inclusive (date)", 14),
+    ("Type de contrat", 20), ("Début du contrat", 12), ("Fin du contrat", 12), ("Code ROME", 10), ("Mois", 11),
+    ("Heures travaillées", 11), ("Heures de formation", 11), ("Femme (O/N)", 8), ("Résident QPV (O/N)", 9),
 ]
 # Column indexes of « Suivi heures », shared with consolidate.py.
-(H_ID, H_LOT, H_CATEGORIE, H_VALIDATION, H_MODALITE, H_EMPLOYEUR, H_CONTRAT, H_DEBUT, H_FIN, H_ROME, H_MOIS,
+(H_ID, H_LOT, H_VALIDATION, H_MODALITE, H_EMPLOYEUR, H_ATTESTATION, H_CONTRAT, H_DEBUT, H_FIN, H_ROME, H_MOIS,
  H_HEURES, H_FORMATION, H_FEMME, H_QPV) = range(15)
+SOUS_TRAITANCE = "Sous-traitance ou cotraitance"  # the modality whose hours an inclusive structure attests
+# Grids of format 1, already in enterprises' hands, are still read: their headers, and where each
+# column of today's layout sits in them (None: absent). Their category column is never read.
+HOURS_HEADERS_V1 = ["Identifiant pseudonymisé", "Lot", "Catégorie d'éligibilité", "Date de validation (facilitateur)",
+                    "Modalité", "Employeur juridique", "Type de contrat", "Début du contrat", "Fin du contrat",
+                    "Code ROME", "Mois", "Heures travaillées", "Heures de formation", "Femme (O/N)",
+                    "Résident QPV (O/N)"]
+HOURS_LAYOUT_V1 = (0, 1, 3, 4, 5, None, 6, 7, 8, 9, 10, 11, 12, 13, 14)
 ACTION_COLUMNS = [("Lot", 7, "input"), ("Type d'action", 32, "input"), ("Date", 12, "input_date"),
                   ("Participants", 12, "input_int"), ("Partenaire", 30, "input"), ("Commentaire", 40, "input")]
 A_LOT, A_TYPE, A_DATE, A_PARTICIPANTS, A_PARTENAIRE, A_COMMENTAIRE = range(6)
@@ -85,6 +92,7 @@ class GridInfo:
     actions_par_an: Optional[int] = None       # action_sociale: realisations due per lot and year
     penalite_action_sociale: Optional[float] = None
     penalite_plan_de_progres: Optional[float] = None
+    marches_subsequents: bool = False  # a framework's hours are then set per subsequent contract
 
     @staticmethod
     def terms(q: Any, plan: Plan, library: Any) -> dict[str, Any]:
@@ -103,7 +111,8 @@ class GridInfo:
         if lots:
             context = action_sociale_context(q, lots, library)
             per_year = int(context["nombre"]) * int(context["realisations"]) if context["nombre"] else None
-        return {"duree_totale_mois": q.marche.duree_totale_mois, "actions_par_an": per_year, **rates}
+        return {"duree_totale_mois": q.marche.duree_totale_mois, "actions_par_an": per_year, **rates,
+                "marches_subsequents": q.marche.forme == "accord_cadre_marches_subsequents"}
 
 
 def action_years(months: Optional[int]) -> Optional[int]:
@@ -229,7 +238,11 @@ def _instructions(wb, fmt, info: GridInfo, retained: set[str]) -> None:
                               "travaillées sur ce marché et les heures de formation. Une ligne n'est comptée que si elle "
                               f"porte un identifiant, un lot de la liste et un nombre d'heures compris entre 0 et {HOURS_MAX}. "
                               "La date de validation est celle à laquelle le facilitateur a confirmé l'éligibilité de la "
-                              "personne : demandez-la-lui avant de compter ses heures."))
+                              "personne : demandez-la-lui avant de compter ses heures. Le motif de l'éligibilité n'est "
+                              "connu que du facilitateur : ne le saisissez nulle part."))
+        lines.append(("text", "Heures réalisées par une structure d'insertion, une entreprise adaptée ou un ESAT "
+                              f"sous-traitant ou cotraitant : modalité « {SOUS_TRAITANCE} », la structure comme employeur "
+                              "juridique, et la date de l'attestation d'heures qu'elle a signée (modèle joint au DCE)."))
     if "action_sociale" in retained:
         lines.append(("text", "Onglet « Actions sociales » : une ligne par action réalisée (type, date, participants, "
                               "partenaire). Une action n'est comptée que si elle a une date et au moins un participant."))
@@ -275,7 +288,8 @@ def _commitments(wb, fmt, items: list[Commitment], info: GridInfo) -> None:
         if item.engagement is not None:
             ws.write_number(row, 3, item.engagement, fmt["hours"])
         elif item.type == "insertion":
-            ws.write_string(row, 3, "selon commandes", fmt["cell"])
+            ws.write_string(row, 3, "selon les marchés subséquents" if info.marches_subsequents else "selon commandes",
+                            fmt["cell"])
         elif item.par_an:
             ws.write_string(row, 3, f"{item.par_an:g} par an", fmt["cell"])
         else:
@@ -296,7 +310,7 @@ def _commitments(wb, fmt, items: list[Commitment], info: GridInfo) -> None:
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
 
 
-LISTS = {"categories": CATEGORIES, "modalites": MODALITES, "contrats": CONTRATS, "actions": ACTIONS, "oui_non": ["O", "N"]}
+LISTS = {"modalites": MODALITES, "contrats": CONTRATS, "actions": ACTIONS, "oui_non": ["O", "N"]}
 
 
 def list_range(name: str, lists: dict[str, list[str]]) -> str:
@@ -368,7 +382,8 @@ def _first_occurrence(key: str) -> Any:
 
 def _hours_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws = wb.add_worksheet(HOURS_SHEET)
-    inputs = {H_ID: "input_text", H_VALIDATION: "input_date", H_DEBUT: "input_date", H_FIN: "input_date",
+    inputs = {H_ID: "input_text", H_VALIDATION: "input_date", H_ATTESTATION: "input_date", H_DEBUT: "input_date",
+              H_FIN: "input_date",
               H_MOIS: "input_month", H_HEURES: "input_num", H_FORMATION: "input_num"}
     for col, (name, width) in enumerate(HOURS_COLUMNS):
         ws.write_string(0, col, name, fmt["header"])
@@ -376,12 +391,11 @@ def _hours_sheet(wb, fmt, lists: dict[str, list[str]]) -> None:
     ws.set_row(0, 45)
     _list_validation(ws, H_LOT, list_range("lots_insertion", lists), "Lot inconnu",
                      "Choisissez un lot soumis à la clause d'insertion.")
-    _list_validation(ws, H_CATEGORIE, list_range("categories", lists))
     _list_validation(ws, H_MODALITE, list_range("modalites", lists))
     _list_validation(ws, H_CONTRAT, list_range("contrats", lists))
     _list_validation(ws, H_FEMME, list_range("oui_non", lists))
     _list_validation(ws, H_QPV, list_range("oui_non", lists))
-    for col in (H_VALIDATION, H_DEBUT, H_FIN, H_MOIS):
+    for col in (H_VALIDATION, H_ATTESTATION, H_DEBUT, H_FIN, H_MOIS):
         _date_validation(ws, col)
     for col in (H_HEURES, H_FORMATION):
         ws.data_validation(1, col, INPUT_ROWS, col, {

@@ -43,28 +43,29 @@ def fill_grid(grid: Path, target: Path) -> Path:
     """What an enterprise sends back: several people, months and lots, one bad row, formulas typed in cells."""
     wb = openpyxl.load_workbook(grid)
     lists = wb["Listes"]
-    action_types = [c.value for c in lists["D"][1:] if c.value]
+    column = next(col for col in lists.iter_cols(min_row=1, max_row=1) if col[0].value == "actions")[0].column_letter
+    action_types = [c.value for c in lists[column][1:] if c.value]
     hours = wb["Suivi heures"]
     day = dt.date
     rows = [
-        # id, lot, category, validated, delivery, employer, contract, start, end, ROME, month, worked, training, F, QPV
-        ("ENT-001", 1, "Parent isolé", day(2027, 1, 4), "Embauche directe", "Bâtir SA", "CDDI", day(2027, 1, 4),
+        # id, lot, validated, delivery, employer, attestation, contract, start, end, ROME, month, worked, training, F, QPV
+        ("ENT-001", 1, day(2027, 1, 4), "Embauche directe", "Bâtir SA", None, "CDDI", day(2027, 1, 4),
          day(2027, 6, 30), "F1703", day(2027, 1, 1), 120, 7, "O", "N"),
-        ("ENT-001", 1, "Parent isolé", day(2027, 1, 4), "Embauche directe", "Bâtir SA", "CDDI", day(2027, 1, 4),
+        ("ENT-001", 1, day(2027, 1, 4), "Embauche directe", "Bâtir SA", None, "CDDI", day(2027, 1, 4),
          day(2027, 6, 30), "F1703", day(2027, 2, 1), 130, None, "O", "N"),
-        ("ENT-002", 1, "Jeune de moins de 26 ans", day(2027, 1, 8), "Mise à disposition", "ETTI du Rhône",
+        ("ENT-002", 1, day(2027, 1, 8), "Mise à disposition", "ETTI du Rhône", None,
          "Intérim (ETTI)", day(2027, 1, 10), day(2027, 3, 31), "F1602", day(2027, 1, 1), 151.67, None, "N", "O"),
-        (" ent-002 ", 2, "Jeune de moins de 26 ans", day(2027, 1, 8), "Mise à disposition", "ETTI du Rhône",
+        (" ent-002 ", 2, day(2027, 1, 8), "Mise à disposition", "ETTI du Rhône", None,
          "Intérim (ETTI)", day(2027, 1, 10), day(2027, 3, 31), "F1602", day(2027, 2, 1), 60, None, "N", "O"),
-        ("ENT-003", 2, "Habitant d'un QPV ou d'une ZRR", day(2027, 2, 1), "Embauche directe", "Bâtir SA", "CDI",
+        ("ENT-003", 2, day(2027, 2, 1), "Embauche directe", "Bâtir SA", None, "CDI",
          day(2027, 2, 1), None, "F1606", day(2027, 3, 1), 100, 14, "O", "O"),
-        ("ENT-004", 1, "Parent isolé", day(2027, 2, 1), "Embauche directe", "Bâtir SA", "CDD", day(2027, 2, 1),
+        ("ENT-004", 1, day(2027, 2, 1), "Embauche directe", "Bâtir SA", None, "CDD", day(2027, 2, 1),
          day(2027, 8, 1), "F1703", day(2027, 3, 1), -8, None, "N", "N"),                       # bad row
-        ("ENT-005", 2, "Autre (validé par le facilitateur)", day(2027, 2, 1), "Embauche directe", "Bâtir SA", "CDI",
+        ("ENT-005", 2, day(2027, 2, 1), "Embauche directe", "Bâtir SA", None, "CDI",
          day(2027, 2, 1), None, "F1606", day(2027, 3, 1), "=20*7", None, "O", "N"),           # formula typed in
-        ("ENT-006", "2", "Parent isolé", day(2027, 2, 1), "Embauche directe", "Bâtir SA", "CDI", day(2027, 2, 1),
+        ("ENT-006", "2", day(2027, 2, 1), "Embauche directe", "Bâtir SA", None, "CDI", day(2027, 2, 1),
          None, "F1606", day(2027, 3, 1), 35, None, "N", "N"),                                  # lot typed as text
-        ("ENT-007", 3, "Parent isolé", day(2027, 2, 1), "Embauche directe", "Bâtir SA", "CDI", day(2027, 2, 1),
+        ("ENT-007", 3, day(2027, 2, 1), "Embauche directe", "Bâtir SA", None, "CDI", day(2027, 2, 1),
          None, "F1606", day(2027, 3, 1), 35, None, "N", "N"),                                  # lot without hours
     ]
     for r, values in enumerate(rows, start=2):
@@ -136,7 +137,7 @@ def test_filled_grid_is_recomputed_from_input_cells(filled):
     assert hours1["heures_formation"] == 7 and hours1["beneficiaires"] == 3
     assert hours2["realise"] == 174 and hours2["beneficiaires"] == 3      # " ent-002 " is ENT-002; formula ignored
     assert hours1["ecart"] == pytest.approx(hours1["engagement"] - hours1["realise"])
-    assert hours1["penalites"] == pytest.approx(hours1["ecart"] * 30)
+    assert hours1["penalites"] == pytest.approx(hours1["ecart"] * 35)  # the penalty is at least the hourly cost (35 €)
     assert (lines[(1, "action_sociale")]["realise"], lines[(1, "action_sociale")]["participants"]) == (2, 13)
     assert lines[(2, "action_sociale")]["realise"] == 0 and lines[(3, "action_sociale")]["realise"] == 1
     assert lines[(1, "action_sociale")]["penalite_unitaire"] == 1000
@@ -335,7 +336,7 @@ def test_empty_grid_reports_the_whole_commitment_as_due(school_grid):
     lines = by_lot(report["marches"][0])
     assert code == 0 and report["marches"][0]["problemes"] == []
     assert (lines[(1, "insertion")]["engagement"], lines[(1, "insertion")]["realise"]) == (964, 0)
-    assert lines[(1, "insertion")]["penalites"] == 964 * 30
+    assert lines[(1, "insertion")]["penalites"] == 964 * 35  # works: the hourly cost, 35 €, is the floor
     assert lines[(3, "action_sociale")]["engagement"] == 4
 
 
@@ -378,7 +379,7 @@ def test_hidden_commitments_are_checked_against_the_visible_sheets(filled, tmp_p
     problems = problems_of(report)
     assert problems["Synthèse!B2"].startswith("engagement 643 ici, 10 dans l'onglet masqué « Clausier »")
     assert problems["Engagements!D2"].startswith("engagement 643 ici")
-    assert "30,00 € ici, 1,00 €" in problems["Synthèse!H2"] and "30,00 € ici" in problems["Engagements!I2"]
+    assert "35,00 € ici, 1,00 €" in problems["Synthèse!H2"] and "35,00 € ici" in problems["Engagements!I2"]
     assert "--marches" in problems["Synthèse!B2"]
     untouched = by_lot(report["marches"][0])[(2, "insertion")]
     assert untouched["observation"] == "" and not any("!B3" in cell for cell in problems)
@@ -390,8 +391,8 @@ def test_marches_option_takes_the_commitments_of_the_generated_grid(filled, tmp_
     code, report = consolidate_json(changed, extra=("--marches", str(markets)))
     assert code == 0
     line = by_lot(report["marches"][0])[(1, "insertion")]
-    assert (line["engagement"], line["penalite_unitaire"]) == (643, 30)
-    assert line["penalites"] == pytest.approx(line["ecart"] * 30)
+    assert (line["engagement"], line["penalite_unitaire"]) == (643, 35)
+    assert line["penalites"] == pytest.approx(line["ecart"] * 35)
     problems = problems_of(report)
     assert problems["Clausier!D14"] == ("engagement modifié dans la grille renvoyée : engagement 10 au lieu de 643 "
                                         "dans la grille générée ; le rapport retient 643")
@@ -562,7 +563,7 @@ def test_several_versions_of_one_grid_count_once(school_grid, tmp_path):
     assert f"{copy} : grille écartée, non comptée : même marché que {march}, autant de lignes saisies (3)" in result.stdout
     code, report = consolidate_json(january, march, copy)
     assert by_lot(report["marches"][0])[(1, "insertion")]["realise"] == 30      # not 70
-    assert report["penalites_potentielles"] == (964 - 30) * 30 + sum(
+    assert report["penalites_potentielles"] == (964 - 30) * 35 + sum(
         line["penalites"] or 0 for line in report["marches"][0]["lignes"] if line["type"] != "insertion"
     ) + by_lot(report["marches"][0])[(2, "insertion")]["penalites"]
 
@@ -615,7 +616,7 @@ def test_french_wording_of_messages(school_grid, tmp_path):
     grid = generate(CliRunner(), source, tmp_path / "sortie")
     wb = openpyxl.load_workbook(grid)
     hours = wb["Suivi heures"]
-    hours["A2"], hours["B2"], hours["K2"] = "P-1", 1, dt.date(2027, 1, 1)   # no category: « manquante »
+    hours["A2"], hours["B2"], hours["K2"] = "P-1", 1, dt.date(2027, 1, 1)   # no validation date: « manquante »
     hours["L2"] = ArrayFormula("L2", '=SUM(1,2)+LEN("Jean Dupont")')
     plan = wb["Plan de progrès"]
     plan["A2"], plan["B2"], plan["C2"], plan["G2"] = 1, 1, "Axe 1", 2       # neither action nor indicator
@@ -624,7 +625,7 @@ def test_french_wording_of_messages(school_grid, tmp_path):
     code, report = consolidate_json(tmp_path / "mots.xlsx")
     assert code == 0
     problems = problems_of(report)
-    assert problems["Suivi heures!C2"] == "catégorie d'éligibilité manquante"
+    assert problems["Suivi heures!C2"] == "date de validation par le facilitateur manquante"
     assert problems["Suivi heures!L2"] == ('formule saisie dans une cellule de saisie (=SUM(1,2)+LEN("…")) : ignorée, '
                                            "saisissez une valeur")
     assert problems["Plan de progrès!D2"] == "ligne incomplète (l'action et l'indicateur manquent) : non comptée"
@@ -655,3 +656,51 @@ def test_times_and_equals_text_count_as_libreoffice_counts_them(school_grid, tmp
     assert code == 0 and line["realise"] == pytest.approx(20 + 7.5 / 24 + 35 / 24)
     assert synthese["C2"].value == pytest.approx(line["realise"])
     assert synthese["G2"].value == line["beneficiaires"] == 4
+
+
+def test_grids_of_format_1_are_still_read_without_their_category(school_grid, tmp_path):
+    """A grid handed out before format 2 has an eligibility category column: read around it, never reported."""
+    from drafting.xlsx_writer import HOURS_HEADERS_V1
+
+    wb = openpyxl.load_workbook(school_grid)
+    wb["Clausier"]["B1"] = 1
+    hours = wb["Suivi heures"]
+    for col, name in enumerate(HOURS_HEADERS_V1, start=1):
+        hours.cell(1, col, name)
+    day = dt.date
+    # id, lot, category, validated, delivery, employer, contract, start, end, ROME, month, worked, training, F, QPV
+    row = ("OLD-1", 1, "Travailleur handicapé (RQTH)", day(2027, 1, 4), "Sous-traitance ou cotraitance", "EA du Rhône",
+           "CDI", day(2027, 1, 4), None, "F1703", day(2027, 1, 1), 40, None, "N", "N")
+    for col, value in enumerate(row, start=1):
+        if value is not None:
+            hours.cell(2, col, value)
+    wb.save(tmp_path / "ancienne.xlsx")
+    code, report = consolidate_json(tmp_path / "ancienne.xlsx")
+    assert code == 0
+    market = report["marches"][0]
+    assert by_lot(market)[(1, "insertion")]["realise"] == 40
+    assert market["indicateurs"]["heures_structures_inclusives"] == 40
+    assert "RQTH" not in json.dumps(report, ensure_ascii=False)
+    assert not any(p["cellule"] == "Suivi heures!C2" for p in market["problemes"])   # the category is not read
+
+
+def test_hours_of_an_inclusive_sub_contractor_need_its_attestation(school_grid, tmp_path):
+    wb = openpyxl.load_workbook(school_grid)
+    hours = wb["Suivi heures"]
+    day = dt.date
+    # id, lot, validated, delivery, employer, attestation, contract, start, end, ROME, month, worked, training, F, QPV
+    rows = [("ST-1", 1, day(2027, 1, 4), "Sous-traitance ou cotraitance", "ACI Les Jardins", day(2027, 2, 3), "CDDI",
+             None, None, None, day(2027, 1, 1), 60, None, "O", "N"),
+            ("ST-2", 1, day(2027, 1, 4), "Sous-traitance ou cotraitance", None, None, "CDDI",
+             None, None, None, day(2027, 1, 1), 30, None, "N", "N")]
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            if value is not None:
+                hours.cell(r, c, value)
+    wb.save(tmp_path / "st.xlsx")
+    code, report = consolidate_json(tmp_path / "st.xlsx")
+    market = report["marches"][0]
+    assert market["indicateurs"]["heures_structures_inclusives"] == 90
+    problems = problems_of(report)
+    assert "sans date d'attestation de la structure" in problems["Suivi heures!F3"]
+    assert "non nommée" in problems["Suivi heures!E3"] and "Suivi heures!F2" not in problems

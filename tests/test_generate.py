@@ -43,7 +43,8 @@ def test_files_are_named_after_the_reference(school):
     assert names == sorted([f"{REF}_CCAP_clauses-sociales.docx", f"{REF}_RC_clauses-sociales.docx",
                             f"{REF}_AE_annexe-engagements-sociaux.docx", f"{REF}_grille-de-suivi.xlsx",
                             f"{REF}_note-de-synthese.docx", f"{REF}_annexe-publics-eligibles.docx",
-                            f"{REF}_annexe-facilitateur.docx", "manifest.json"])
+                            f"{REF}_annexe-facilitateur.docx", f"{REF}_annexe-attestation-structure-inclusive.docx",
+                            "manifest.json"])
 
 
 def test_ccap_holds_the_insertion_article_per_lot(school):
@@ -56,7 +57,7 @@ def test_ccap_holds_the_insertion_article_per_lot(school):
     assert "Maison de l\u2019emploi du Val de Rhône" in text and "c.martin@example.org" in text
     assert "demandeurs d\u2019emploi de longue durée" in text          # eligible publics
     assert "entreprise de travail temporaire d\u2019insertion" in text  # delivery methods
-    assert "30,00\u00a0€" in text                                     # penalty per hour
+    assert "35,00\u00a0€" in text                                     # penalty per hour: the works hourly cost
     rows = {tuple(c.text for c in row.cells) for row in document.tables[0].rows}
     assert ("1", "Gros œuvre", "964\u00a0heures") in rows
     assert ("2", "Peinture", "200\u00a0heures") in rows
@@ -66,11 +67,17 @@ def test_ccap_holds_the_insertion_article_per_lot(school):
     assert "Commune de Vaulx-sur-Rhône" in header and REF in header
 
 
-def test_ccap_marks_retained_clause_without_wording_as_to_fill(school):
+def test_zones_to_complete_are_highlighted_only_where_the_questionnaire_is_silent(school, tmp_path):
     document = docx.Document(str(school / f"{REF}_CCAP_clauses-sociales.docx"))
     to_fill = [r for p in document.paragraphs for r in p.runs if r.style is not None and r.style.name == "À compléter"]
     assert any("action" in p.text.lower() for p in document.paragraphs if p.style.name == "Heading 1")
-    assert to_fill, "the action_sociale article has no wording yet: its zone must be highlighted"
+    assert to_fill == [], "every value of the school's CCAP comes from its questionnaire"
+    result = CliRunner().invoke(main, ["generate", str(EXAMPLES / "nettoyage-accord-cadre.yaml"), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    ccap = docx.Document(str(tmp_path / "2027-SRV-003" / "2027-SRV-003_CCAP_clauses-sociales.docx"))
+    holes = [r.text for p in ccap.paragraphs for r in p.runs if r.style is not None and r.style.name == "À compléter"]
+    assert any("facilitateur" in h for h in holes)  # no facilitator in that questionnaire
+    assert "zone(s) à compléter avant publication" in result.output
 
 
 def test_rc_and_ae_pieces(school):
@@ -97,12 +104,12 @@ def test_grid_sheets_validations_formulas_protection(school):
     kinds = {(dv.type, str(dv.sqref)) for dv in hours.data_validations.dataValidation}
     assert ("list", "B2:B501") in kinds and ("decimal", "L2:M501") in kinds or ("decimal", "L2:L501") in kinds
     lot_list = next(dv for dv in hours.data_validations.dataValidation if str(dv.sqref) == "B2:B501")
-    assert lot_list.formula1 == "Listes!$F$2:$F$3"
+    assert lot_list.formula1 == "Listes!$E$2:$E$3"
     assert [wb["Listes"]["F2"].value, wb["Listes"]["F3"].value] == ["1", "2"]
     summary = wb["Synthèse"]
     assert summary["A2"].value == 1 and summary["B2"].value == 964
     assert summary["C2"].value.startswith("=SUMIF('Suivi heures'!$B$2:$B$501,A2,")
-    assert summary["H2"].value == '=IF(ISNUMBER(F2),F2*30.0,"")'
+    assert summary["H2"].value == '=IF(ISNUMBER(F2),F2*35.0,"")'
     assert "Mode d'emploi" in wb.sheetnames and "RGPD" in " ".join(
         str(c.value) for row in wb["Mode d'emploi"].iter_rows() for c in row)
 
@@ -125,7 +132,7 @@ def test_manifest_records_versions_fragments_and_hashes(school):
     retained = {c["type"] for lot in plan["lots"] for c in lot["considerations"] if c["statut"] == "retenue"}
     expected = {f"{t}/{p}" for t in retained for p in ("ccap", "rc", "ae")}
     expected |= {"commun/facilitateur", "commun/publics", "commun/procedure_contradictoire", "commun/derogation_ccag",
-                 "commun/annexe_publics", "commun/annexe_facilitateur"}
+                 "commun/annexe_publics", "commun/annexe_facilitateur", "commun/annexe_attestation"}
     assert {f["id"] for f in manifest["fragments"]} == expected
     for entry in manifest["fragments"]:
         fragment = library.fragments[entry["id"]]
@@ -213,7 +220,8 @@ def test_decision_note_for_the_buyers_file(school):
     document = docx.Document(str(path))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["Le marché", "Synthèse des décisions", "Décisions et raisons, lot par lot",
-                        "Avertissements sur l\u2019ensemble du marché", "Bases légales citées", "Données essentielles (DECP)"]
+                        "Avertissements sur l\u2019ensemble du marché", "Dérogations au CCAG à récapituler",
+                        "Bases légales citées", "Données essentielles (DECP)"]
     text = doc_text(path)
     assert "1\u202f500\u202f000,00\u00a0€ HT × 45\u00a0%" in text and "964,29 → 964\u00a0heures" in text
     assert "insertion_non_adaptee" in text
@@ -226,9 +234,12 @@ def test_decision_note_for_the_buyers_file(school):
 def test_lot_penalty_overrides_reach_the_ccap_and_the_grid(runner, tmp_path, write_q):
     data = questionnaire()
     data["lots"][0]["parametres"] = {"penalite_horaire": 45}
+    data["lots"] += [{**data["lots"][0], "numero": n, "parametres": {}} for n in (2, 3)]
     out = tmp_path / "sortie"
     assert runner.invoke(main, ["generate", str(write_q(data)), "--out", str(out)]).exit_code == 0
     text = doc_text(out / "2026-T-001" / "2026-T-001_CCAP_clauses-sociales.docx")
+    # the penalty most lots share is the market's (works: at least the hourly cost), the other an exception
+    assert "une pénalité de 35,00\u00a0€ par heure d’insertion non réalisée" in text
     assert "pour le lot n° 1, la pénalité est fixée à 45,00\u00a0€" in text
     wb = openpyxl.load_workbook(out / "2026-T-001" / "2026-T-001_grille-de-suivi.xlsx")
     assert "F2*45.0" in wb["Synthèse"]["H2"].value

@@ -64,9 +64,9 @@ def test_hidden_sheet_describes_the_market_for_consolidation(grids):
     assert wb["Clausier"].sheet_state == "veryHidden" and wb["Clausier"].protection.sheet   # not in Excel's « Afficher »
     assert wb["Listes"].sheet_state == "hidden"
     values, items = metadata(grids["example"])
-    assert values["clausier-grille"] == 1 and values["reference"] == "2026-TRV-014"
+    assert values["clausier-grille"] == 2 and values["reference"] == "2026-TRV-014"
     assert values["objet"] == "Construction du groupe scolaire Jean-Zay" and values["lignes_saisie"] == 500
-    assert (values["penalite_horaire"], values["penalite_action_sociale"]) == (30, 1000)
+    assert (values["penalite_horaire"], values["penalite_action_sociale"]) == (35, 1000)
     assert [(i["lot"], i["type"], i["engagement"], i["unite"]) for i in items] == [
         (1, "insertion", 964, "heures"), (1, "action_sociale", 4, "actions"), (2, "insertion", 200, "heures"),
         (2, "action_sociale", 4, "actions"), (3, "action_sociale", 4, "actions")]
@@ -83,9 +83,9 @@ def test_plan_de_progres_sheet_and_summary(grids):
     assert headers == ["Lot", "Année d'exécution (1, 2, 3…)", "Axe de progrès", "Action", "Indicateur",
                        "Valeur de départ", "Cible", "Valeur atteinte", "Commentaire"]
     kinds = {str(dv.sqref): (dv.type, dv.formula1) for dv in plan.data_validations.dataValidation}
-    assert kinds["A2:A501"] == ("list", "Listes!$H$2:$H$3") and kinds["B2:B501"][0] == "whole"
-    assert kinds["C2:C501"] == ("list", "Listes!$I$2:$I$9")
-    assert [wb["Listes"]["H2"].value, wb["Listes"]["H3"].value] == ["1", "2"]
+    assert kinds["A2:A501"] == ("list", "Listes!$G$2:$G$3") and kinds["B2:B501"][0] == "whole"
+    assert kinds["C2:C501"] == ("list", "Listes!$H$2:$H$9")
+    assert [wb["Listes"]["G2"].value, wb["Listes"]["G3"].value] == ["1", "2"]
     _, items = metadata(grids["trois"])
     plans = [i for i in items if i["type"] == "plan_de_progres"]
     assert [(i["lot"], i["engagement"], i["penalite_unitaire"]) for i in plans] == [(1, 3, 1500), (2, 3, 1500)]
@@ -128,8 +128,9 @@ def test_entries_are_validated(grids):
     wb = openpyxl.load_workbook(grids["trois"])
     hours = {str(dv.sqref): dv for dv in wb["Suivi heures"].data_validations.dataValidation}
     dates = [ref for ref, dv in hours.items() if dv.type == "date"]
-    assert sorted(dates) == ["D2:D501", "H2:H501", "I2:I501", "K2:K501"]
-    assert hours["C2:C501"].type == "list" and hours["G2:G501"].type == "list"   # category, contract
+    assert sorted(dates) == ["C2:C501", "F2:F501", "H2:H501", "I2:I501", "K2:K501"]  # validation, attestation…
+    assert hours["D2:D501"].type == "list" and hours["G2:G501"].type == "list"   # delivery, contract
+    assert not any("catégorie" in (c.value or "").lower() for c in wb["Suivi heures"][1])  # stays with the facilitator
     assert hours["L2:L501"].type == "decimal" and hours["L2:L501"].formula2 == "744"
     assert hours["J2:J501"].type == "textLength" and hours["A2:A501"].type == "textLength"
     actions = {str(dv.sqref): dv.type for dv in wb["Actions sociales"].data_validations.dataValidation}

@@ -109,7 +109,7 @@ def test_release_then_regenerate_last_years_dce_byte_identical(runner, lib, tmp_
 
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "Cette clause n’est ni", "Cette clause n’est en aucun cas ni")
-    bump(path, "1.2.0")
+    bump(path, "1.3.0")
     edit(path, 'changelog: "', 'changelog: "Formulation renforcée. ')
     released = runner.invoke(main, ["library", "release", "-m", "RC renforcé", "--version", "2099.1.0",
                                     "--library", str(lib)])
@@ -117,7 +117,7 @@ def test_release_then_regenerate_last_years_dce_byte_identical(runner, lib, tmp_
     assert "insertion/rc" in released.output
     lock = (lib / "bibliotheque.lock").read_text(encoding="utf-8")
     assert "version: 2099.1.0" in lock and hashlib.sha256(path.read_bytes()).hexdigest() in lock
-    assert (lib / "versions/fragments/insertion/rc/1.2.0.txt").read_bytes() == path.read_bytes()
+    assert (lib / "versions/fragments/insertion/rc/1.3.0.txt").read_bytes() == path.read_bytes()
     assert check(runner, lib).exit_code == 0
 
     now = tmp_path / "apres"
@@ -132,24 +132,24 @@ def test_release_then_regenerate_last_years_dce_byte_identical(runner, lib, tmp_
     manifest = json.loads((now / reference / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["bibliotheque"]["version"] == "2099.1.0"
     assert "modifications_non_publiees" not in manifest["bibliotheque"]
-    assert {"id": "insertion/rc", "version": "1.2.0",
+    assert {"id": "insertion/rc", "version": "1.3.0",
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest()} in manifest["fragments"]
 
-    diff = runner.invoke(main, ["library", "diff", "insertion/rc", "1.1.0", "1.2.0", "--library", str(lib)])
+    diff = runner.invoke(main, ["library", "diff", "insertion/rc", "1.2.0", "1.3.0", "--library", str(lib)])
     assert diff.exit_code == 0
     assert "~Cette clause n’est {+en aucun cas+} ni" in diff.output  # a long paragraph is compared word by word
-    assert "--- insertion/rc 1.1.0" in diff.output and "+++ insertion/rc 1.2.0" in diff.output
+    assert "--- insertion/rc 1.2.0" in diff.output and "+++ insertion/rc 1.3.0" in diff.output
 
 
 def test_unreleased_changes_are_recorded_in_the_manifest(runner, lib, tmp_path):
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "Cette clause n’est ni", "Cette clause n’est en aucun cas ni")
-    bump(path, "1.2.0")
+    bump(path, "1.3.0")
     result = runner.invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(tmp_path),
                                   "--library", str(lib)])
     assert result.exit_code == 0 and "non publiée" in result.output
     manifest = json.loads((tmp_path / "2026-TRV-014/manifest.json").read_text(encoding="utf-8"))
-    assert manifest["bibliotheque"]["modifications_non_publiees"] == ["modification : insertion/rc (1.1.0 → 1.2.0)"]
+    assert manifest["bibliotheque"]["modifications_non_publiees"] == ["modification : insertion/rc (1.2.0 → 1.3.0)"]
 
 
 def test_tampered_release_copy_is_refused(runner, lib, tmp_path):
@@ -178,7 +178,7 @@ def test_broken_jinja_is_caught_with_its_line(runner, lib, old, new, code, messa
     path = lib / "fragments/insertion/ccap.txt"
     number = line_of(path, old)
     edit(path, old, new)
-    bump(path, "1.2.0")
+    bump(path, "1.4.0")
     result = check(runner, lib)
     assert result.exit_code == 1
     assert f"fragments/insertion/ccap.txt:{number} : erreur [{code}]" in result.output, result.output
@@ -237,7 +237,7 @@ def test_every_type_needs_a_ccap_with_penalties_and_indicators(runner, lib):
 def test_typography_is_checked_and_fixed(runner, lib):
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "# Clause sociale d’insertion\n", "# Clause sociale d’insertion\n\nAttention : texte ajouté ; vraiment !\n")
-    bump(path, "1.2.0")
+    bump(path, "1.3.0")
     result = check(runner, lib)
     assert result.exit_code == 1
     assert "espace ordinaire avant « : »" in result.output and "espace ordinaire avant « ; »" in result.output
@@ -271,7 +271,7 @@ def test_preview_writes_the_fragment_into_word(runner, tmp_path):
 
 def test_check_reports_a_fragment_with_bad_metadata(runner, lib):
     path = lib / "fragments/insertion/rc.txt"
-    edit(path, "version: 1.1.0", "version: un")
+    edit(path, "version: 1.2.0", "version: un")
     result = check(runner, lib)
     assert result.exit_code == 1 and "version sémantique est attendue" in result.output
 
@@ -281,7 +281,7 @@ def test_a_release_that_fails_midway_leaves_the_library_as_it_was(runner, lib, m
 
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "Cette clause n’est ni", "Cette clause n’est en aucun cas ni")
-    bump(path, "1.2.0")
+    bump(path, "1.3.0")
     before = {name: (lib / name).read_bytes() for name in ("bibliotheque.yaml", "bibliotheque.lock")}
     calls = {"n": 0}
     real_store = release_module._store

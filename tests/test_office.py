@@ -88,7 +88,7 @@ def test_grid_filled_by_an_enterprise_recalculates_in_libreoffice(generated, tmp
     lot1 = [values.cell(2, c).value for c in range(1, 9)]
     assert lot1[:4] == [1, 964, 280, 10]
     assert lot1[4] == pytest.approx(280 / 964)
-    assert lot1[5] == 964 - 280 and lot1[6] == 2 and lot1[7] == pytest.approx((964 - 280) * 30)
+    assert lot1[5] == 964 - 280 and lot1[6] == 2 and lot1[7] == pytest.approx((964 - 280) * 35)
     assert [values.cell(3, c).value for c in (1, 3, 7)] == [2, 80, 1]
 
 

@@ -67,7 +67,7 @@ def test_commitment_form_gives_amounts_and_hours_in_letters(school):
     text = all_text(docx.Document(str(school / f"{REF}_AE_annexe-engagements-sociaux.docx")))
     assert "1\u202f500\u202f000,00\u00a0€ (un million cinq cent mille euros)" in text
     assert "(neuf cent soixante-quatre heures)" in text
-    assert "trente euros" in text
+    assert "trente-cinq euros" in text  # the penalty per hour: at least the works hourly cost
     assert "[[" not in text and "{{" not in text
 
 
