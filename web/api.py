@@ -40,13 +40,10 @@ class Refused(Exception):
 
 class Bearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = acces.user_for_bearer(token)
-        if user is None:
+        identity = acces.bearer_identity(token)
+        if identity is None:
             raise Refused()
-        org = acces.organisation_of(user)
-        if org is None:
-            raise Refused()
-        request.organisation = org
+        user, request.organisation = identity
         return user
 
 

@@ -34,6 +34,7 @@ def database_from_url(url: str | None, folder: Path) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(folder / "clausier.sqlite3"),
+            "CONN_MAX_AGE": None,  # one connection per server thread, kept: opening SQLite costs more than a query
             # WAL: readers never wait for the writer; IMMEDIATE: a writing transaction takes the lock at once
             # instead of failing half-way when another thread writes (waitress serves with several threads).
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
