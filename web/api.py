@@ -13,6 +13,7 @@ start line in single-user mode). Without it 401, with a wrong one 403.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Optional
 
@@ -47,7 +48,25 @@ class Bearer(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+def _questionnaire_components() -> dict[str, Any]:
+    """The questionnaire's JSON Schema as OpenAPI components: ``Questionnaire`` and its definitions, with the
+    references rewritten from the schema's own ``#/$defs/`` to the document's ``#/components/schemas/``."""
+    schema = engine_api.questionnaire_schema()
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    definitions = schema.pop("$defs", {})
+    text = json.dumps({"Questionnaire": schema, **definitions}, ensure_ascii=False)
+    return json.loads(text.replace('"#/$defs/', '"#/components/schemas/'))
+
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any):
+        document = super().get_openapi_schema(**kwargs)
+        document.setdefault("components", {}).setdefault("schemas", {}).update(_questionnaire_components())
+        return document
+
+
+api = Api(
     title="clausier",
     version="1",
     description="Rédaction des clauses sociales d'un marché public : le plan des considérations sociales (le JSON de "
@@ -125,12 +144,11 @@ class Reglages(Schema):
 
 
 def _body_doc() -> dict[str, Any]:
-    schema = engine_api.questionnaire_schema()
-    schema.pop("$schema", None)
+    questionnaire = {"$ref": "#/components/schemas/Questionnaire"}
     return {"requestBody": {
         "required": True,
         "description": "Le questionnaire du marché, tel qu'un fichier le contient (voir « clausier questionnaire schema »).",
-        "content": {"application/yaml": {"schema": schema}, "application/json": {"schema": schema},
+        "content": {"application/yaml": {"schema": questionnaire}, "application/json": {"schema": questionnaire},
                     XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
 

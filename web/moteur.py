@@ -1,7 +1,7 @@
 """The engine as the web application uses it: one ``drafting.api.Engine`` per process.
 
 Only ``drafting.api`` is imported here (and, for previews, the block types of
-``drafting.markup`` and ``drafting.compose.Piece`` in the templates' helpers).
+``drafting.compose.markup`` and ``drafting.compose.pieces.Piece`` in the templates' helpers).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -131,8 +132,14 @@ def test_the_openapi_document_carries_the_questionnaire_schema(api, anonymous):
     assert set(doc["paths"]) >= {"/api/v1/plan", "/api/v1/dce", "/api/v1/bibliotheque"}
     body = doc["paths"]["/api/v1/plan"]["post"]["requestBody"]["content"]
     assert {"application/yaml", "application/json"} <= set(body)
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/Questionnaire"}
+    components = doc["components"]["schemas"]
     schema = engine.questionnaire_schema()
-    assert body["application/json"]["schema"]["properties"]["lots"] == schema["properties"]["lots"]
+    assert set(components["Questionnaire"]["properties"]) == set(schema["properties"])
+    assert set(schema["$defs"]) <= set(components)
+    # every reference of the document resolves inside it (none left pointing at the schema's own $defs)
+    refs = re.findall(r'"\$ref": "([^"]+)"', json.dumps(doc))
+    assert refs and all(ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] in components for ref in refs)
     assert doc["components"]["securitySchemes"]["Bearer"]["scheme"] == "bearer"
 
 

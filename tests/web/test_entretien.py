@@ -77,6 +77,11 @@ def test_a_wrong_answer_is_refused_beside_its_field_with_the_engine_message(clie
     assert errors_of(page, "marche.duree_mois") == ["un nombre entier est attendu, reçu « douze »"]
     assert errors_of(page, "marche.objet") == []
     assert 'aria-invalid="true"' in field_html(page, "marche.reference")
+    # a summary at the top takes the focus and links to each field to fix
+    summary = page[page.index('id="autres-erreurs"'):page.index("</ul>", page.index('id="autres-erreurs"'))]
+    assert 'tabindex="-1" autofocus' in summary
+    assert '<a href="#q-marche-reference">Référence du marché</a>' in summary
+    assert '<a href="#q-marche-duree_mois">Durée initiale, en mois</a>' in summary
 
 
 def test_missing_answers_are_named_only_once_the_step_is_sent(client, draft):

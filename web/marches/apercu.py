@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from drafting.compose import Piece
-from drafting.markup import BulletItem, Heading, Paragraph, Run, Table
+from drafting.compose.pieces import Piece
+from drafting.compose.markup import BulletItem, Heading, Paragraph, Run, Table
 
 
 @dataclass

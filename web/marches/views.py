@@ -217,6 +217,7 @@ def _step_context(marche: Marche, step: entretien.Step, lot: Optional[int], issu
     return {"marche": marche, "step": step, "fields": fields, "lot": lot,
             "lot_numero": chemins.get(marche.donnees, f"lots[{lot}].numero") if lot is not None else None,
             "autres": entretien.step_issues(step, ctx, issues, fields) if show_missing else [],
+            "resume": [f for f in fields if f.visible and f.issues] if show_missing else [],
             "nav": _steps_nav(marche, step.slug, lot), "lots": _lot_count(marche),
             "secteurs": sorted(moteur.library().sectors.values(), key=lambda s: (s.nature, s.libelle)),
             "action_url": (reverse("lot", kwargs={"pk": marche.pk, "n": lot + 1}) if lot is not None
@@ -296,6 +297,7 @@ def _interview(request: HttpRequest, marche: Marche, step: entretien.Step, lot: 
         return render(request, "marches/etape_verification.html", context)
     own = [f for f in context["fields"] if f.issues] or context["autres"]
     if action == "verifier" or (own and action != "enregistrer"):
+        context["focus_resume"] = bool(own)  # the summary of what to fix takes the focus (and a screen reader reads it)
         return render(request, "marches/etape.html", context, status=422 if own else 200)
     if action == "enregistrer":
         messages.success(request, "Brouillon enregistré.")
