@@ -1,7 +1,8 @@
 """The engine as the web application uses it: one ``drafting.api.Engine`` per process.
 
-Only ``drafting.api`` is imported here (and, for previews, the block types of
-``drafting.compose.markup`` and ``drafting.compose.pieces.Piece`` in the templates' helpers).
+The web application imports ``drafting.api`` and nothing else of the engine: the pieces'
+blocks are read by kind and attributes (``web.marches.apercu``), so the engine's modules can
+move behind the API.
 """
 
 from __future__ import annotations

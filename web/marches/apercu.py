@@ -1,18 +1,21 @@
 """HTML preview of the composed pieces: the same blocks the Word writer receives, shown as HTML.
 
-Every text goes through Django's escaping (``format_html``/``escape``): a buyer's objet
-or a fragment's wording can never become markup.
+The pieces come from ``drafting.api`` (``Engine.pieces``). Their blocks are read by their
+kind (heading, paragraph, bullet item, table: the class names of the engine's markup)
+and their attributes (``runs``, ``level``, ``number``, ``rows``; a run's ``text``, ``bold``,
+``placeholder``), so the web does not depend on the module the engine keeps them in.
+Every text goes through Django's escaping: a buyer's objet or a fragment's wording can
+never become markup.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from drafting.compose.pieces import Piece
-from drafting.compose.markup import BulletItem, Heading, Paragraph, Run, Table
 
 
 @dataclass
@@ -25,7 +28,11 @@ class PiecePreview:
     placeholders: int
 
 
-def runs_html(runs: list[Run]) -> str:
+def _kind(block: Any) -> str:
+    return type(block).__name__
+
+
+def runs_html(runs: list[Any]) -> str:
     out = []
     for run in runs:
         text = str(escape(run.text))
@@ -41,7 +48,8 @@ def blocks_html(blocks: list) -> str:
     out: list[str] = []
     in_list = False
     for block in blocks:
-        if isinstance(block, BulletItem):
+        kind = _kind(block)
+        if kind == "BulletItem":
             if not in_list:
                 out.append("<ul>")
                 in_list = True
@@ -50,13 +58,13 @@ def blocks_html(blocks: list) -> str:
         if in_list:
             out.append("</ul>")
             in_list = False
-        if isinstance(block, Heading):
+        if kind == "Heading":
             level = min(block.level + 2, 6)  # the page has h1 (market) and h2 (piece)
             number = f'<span class="numero">{escape(block.number)}</span> ' if block.number else ""
             out.append(f"<h{level}>{number}{runs_html(block.runs)}</h{level}>")
-        elif isinstance(block, Paragraph):
+        elif kind == "Paragraph":
             out.append(f"<p>{runs_html(block.runs)}</p>")
-        elif isinstance(block, Table):
+        elif kind == "Table":
             rows = block.rows
             if not rows:
                 continue
@@ -71,12 +79,12 @@ def blocks_html(blocks: list) -> str:
 def _placeholders(blocks: list) -> int:
     count = 0
     for block in blocks:
-        cells = [run for row in block.rows for cell in row for run in cell] if isinstance(block, Table) else block.runs
+        cells = [run for row in block.rows for cell in row for run in cell] if _kind(block) == "Table" else block.runs
         count += sum(1 for run in cells if run.placeholder)
     return count
 
 
-def preview(pieces: list[Piece]) -> list[PiecePreview]:
+def preview(pieces: list[Any]) -> list[PiecePreview]:
     out = []
     for piece in pieces:
         slug = piece.kind if piece.kind != "annexe" else piece.filename.rsplit("_", 1)[-1].removesuffix(".docx")
