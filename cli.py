@@ -51,7 +51,7 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _library(path: str | None, version: str | None = None):
-    from drafting.library import load_library
+    from drafting.library.core import load_library
 
     return load_library(Path(path) if path else None, version)
 
@@ -102,9 +102,9 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
 def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, ccap_modele: Path | None, pdf: bool,
              library_dir: str | None, library_version: str | None) -> None:
     """Écrit les pièces Word, la grille de suivi Excel et le manifeste du marché."""
-    from drafting.files import wait_for_removals
-    from drafting.generate import Options, render_market, write_market
-    from drafting.questionnaire import load_questionnaire
+    from drafting.common.files import wait_for_removals
+    from drafting.dce.market import Options, render_market, write_market
+    from drafting.intake.reader import load_questionnaire
 
     library = _library(library_dir, library_version)
     loaded = load_questionnaire(questionnaire, library)
@@ -134,7 +134,7 @@ def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, cc
 @friendly_errors
 def secteurs(library_dir: str | None) -> None:
     """Liste les secteurs de la bibliothèque, avec leurs valeurs par défaut."""
-    from drafting import formatting as fr
+    from drafting.common import formatting as fr
 
     library = _library(library_dir)
     click.echo(f"Secteurs de la bibliothèque {library.version} :")
@@ -163,13 +163,13 @@ def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool,
           premier_article: int, library_dir: str | None, library_version: str | None) -> None:
     """Génère tous les questionnaires d'un dossier (yaml, yml, json, formulaire xlsx) ; les marchés inchangés sont
     laissés tels quels."""
-    from drafting.batch import ECHEC, IGNORE, INCHANGE, PRODUIT, Settings, Shard, discover, run_batch
+    from drafting.portfolio.batch import ECHEC, IGNORE, INCHANGE, PRODUIT, Settings, Shard, discover, run_batch
 
     paths = discover(dossier, out_dir, Shard.parse(shard_text))
     settings = Settings(out_dir, library_dir, library_version, force, premier_article)
     only = None
     if only_impacted:
-        from drafting.impact import impacted
+        from drafting.portfolio.impact import impacted
 
         only = {i.reference for i in impacted(out_dir, _library(library_dir, library_version), since)} if out_dir.is_dir() else set()
     summary = run_batch(paths, settings, jobs, _progress(), only)
@@ -188,7 +188,7 @@ def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool,
 
 def _progress():
     """A progress line on a terminal, plain log lines otherwise (CI logs, cron mails)."""
-    from drafting.batch import ECHEC
+    from drafting.portfolio.batch import ECHEC
 
     interactive = sys.stderr.isatty()
 
@@ -224,7 +224,7 @@ def revue(programme: Path | None, out_file: Path | None, modele: Path | None, ac
     2 si le fichier lui-même est illisible (aucun fichier écrit).
     """
     from drafting.errors import InputError, OutputError
-    from drafting.revue import build_review_xlsx, build_template_xlsx, review, summary_text, write_review
+    from drafting.portfolio.revue import build_review_xlsx, build_template_xlsx, review, summary_text, write_review
 
     if modele is not None:
         if programme is not None or out_file is not None:
@@ -263,7 +263,7 @@ def _short(path: str) -> str:
 @friendly_errors
 def library_init(dossier: Path) -> None:
     """Crée dans DOSSIER une copie de la bibliothèque, versions publiées comprises."""
-    from drafting.library_release import init_library
+    from drafting.facilitators.release import init_library
 
     init_library(dossier, Path(os.environ["CLAUSIER_LIBRARY"]) if os.environ.get("CLAUSIER_LIBRARY") else None)
     click.echo(f"Bibliothèque copiée dans {dossier}. Travaillez-y avec « --library {dossier} » "
@@ -277,7 +277,7 @@ def library_init(dossier: Path) -> None:
 @friendly_errors
 def library_list(library_dir: str | None, library_version: str | None, show_versions: bool) -> None:
     """Liste les fragments (identifiant, version, statut, date d'effet)."""
-    from drafting.library_release import pending_changes, release_versions
+    from drafting.facilitators.release import pending_changes, release_versions
 
     lib = _library(library_dir, library_version)
     if show_versions:
@@ -302,7 +302,7 @@ def library_list(library_dir: str | None, library_version: str | None, show_vers
 @friendly_errors
 def library_show(fragment_id: str, fragment_version: str | None, library_dir: str | None) -> None:
     """Affiche un fragment : métadonnées et texte."""
-    from drafting.library_release import fragment_text, fragment_versions
+    from drafting.facilitators.release import fragment_text, fragment_versions
 
     lib = _library(library_dir)
     label, text = fragment_text(lib.root, fragment_id, fragment_version)
@@ -317,8 +317,8 @@ def library_show(fragment_id: str, fragment_version: str | None, library_dir: st
 @friendly_errors
 def library_check(library_dir: str | None, corriger: bool) -> None:
     """Vérifie la bibliothèque ; code de sortie 1 s'il reste une erreur."""
-    from drafting.library import default_root
-    from drafting.library_check import check_library, summary
+    from drafting.library.core import default_root
+    from drafting.facilitators.check import check_library, summary
 
     root = Path(library_dir) if library_dir else default_root()
     problems = check_library(root, fix_typography=corriger)
@@ -337,7 +337,7 @@ def library_check(library_dir: str | None, corriger: bool) -> None:
 @friendly_errors
 def library_diff(fragment_id: str, versions: tuple[str, ...], library_dir: str | None) -> None:
     """Différences d'un fragment entre deux versions (par défaut : dernière publiée et dossier de travail)."""
-    from drafting.library_release import fragment_diff
+    from drafting.facilitators.release import fragment_diff
 
     lib = _library(library_dir)
     click.echo(fragment_diff(lib.root, fragment_id, versions), nl=False)
@@ -351,8 +351,8 @@ def library_diff(fragment_id: str, versions: tuple[str, ...], library_dir: str |
 @friendly_errors
 def library_release(message: str, new_version: str | None, library_dir: str | None) -> None:
     """Publie une nouvelle version : verrou, copies immuables, changelog."""
-    from drafting.library import default_root
-    from drafting.library_release import release
+    from drafting.library.core import default_root
+    from drafting.facilitators.release import release
 
     root = Path(library_dir) if library_dir else default_root()
     version, changes = release(root, message, new_version)
@@ -369,8 +369,8 @@ def library_release(message: str, new_version: str | None, library_dir: str | No
 @friendly_errors
 def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, library_dir: str | None) -> None:
     """Rend un fragment dans un document Word, sur un questionnaire, pour relecture."""
-    from drafting.preview import preview_fragment, write_preview
-    from drafting.questionnaire import load_questionnaire
+    from drafting.facilitators.preview import preview_fragment, write_preview
+    from drafting.intake.reader import load_questionnaire
 
     lib = _library(library_dir)
     loaded = load_questionnaire(questionnaire, lib)
@@ -386,7 +386,7 @@ def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, librar
 @friendly_errors
 def library_impact(out_dir: Path, since: str | None, library_dir: str | None) -> None:
     """Liste les marchés générés touchés par une modification de la bibliothèque."""
-    from drafting.impact import impacted
+    from drafting.portfolio.impact import impacted
 
     lib = _library(library_dir)
     found = impacted(out_dir, lib, since)
@@ -413,13 +413,13 @@ def questionnaire() -> None:
 @friendly_errors
 def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None:
     """Pose les questions dans le terminal, montre le plan et écrit un questionnaire YAML commenté."""
-    from drafting.decisions import build_plan
-    from drafting.interactive import run, to_yaml
-    from drafting.plan_text import plan_text
-    from drafting.questionnaire import parse_questionnaire
+    from drafting.decide.policy import build_plan
+    from drafting.intake.interview import run, to_yaml
+    from drafting.decide.plan_text import plan_text
+    from drafting.intake.reader import parse_questionnaire
 
     from drafting.errors import OutputError
-    from drafting.files import write_atomic
+    from drafting.common.files import write_atomic
 
     lib = _library(library_dir)
     if fichier is not None and not fichier.resolve().parent.is_dir():  # said before the questions, not after
@@ -429,7 +429,7 @@ def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None
     loaded = parse_questionnaire(text.encode("utf-8"), str(fichier or "questionnaire.yaml"), lib)
     click.echo("\n" + plan_text(build_plan(loaded.model, lib)))
     target = fichier or Path(f"{loaded.model.marche.reference}.yaml")
-    from drafting.interactive import oui_non
+    from drafting.intake.interview import oui_non
 
     if target.exists() and not oui_non(f"{target} existe déjà : le remplacer ?", False):
         click.echo("Rien n'a été écrit.")
@@ -444,8 +444,8 @@ def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None
 @friendly_errors
 def questionnaire_modele(fichier: Path, library_dir: str | None) -> None:
     """Écrit le formulaire Excel à remplir (onglets « Marché » et « Lots », listes déroulantes)."""
-    from drafting.files import write_atomic
-    from drafting.questionnaire_form import write_form
+    from drafting.common.files import write_atomic
+    from drafting.intake.form import write_form
 
     write_atomic(fichier, write_form(_library(library_dir)), noun="formulaire")
     click.echo(f"Formulaire écrit : {fichier}. Remplissez-le puis : clausier plan {fichier}")
@@ -454,7 +454,7 @@ def questionnaire_modele(fichier: Path, library_dir: str | None) -> None:
 @questionnaire.command("schema")
 def questionnaire_schema() -> None:
     """Affiche le schéma JSON du questionnaire (pour l'éditeur : complétion et contrôle des clés)."""
-    from drafting.schema import schema_text
+    from drafting.intake.schema import schema_text
 
     click.echo(schema_text(), nl=False)
 
@@ -482,7 +482,7 @@ def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str,
     Code de sortie 0 si toutes les grilles ont été lues (les problèmes de saisie sont des avertissements),
     2 si une grille n'a pas pu être lue (les autres sont quand même consolidées).
     """
-    from drafting.consolidate import build_report_xlsx, consolidate, report_json, report_text, write_report
+    from drafting.monitoring.consolidate import build_report_xlsx, consolidate, report_json, report_text, write_report
 
     result = consolidate(list(grilles), marches)
     if out_file is not None:

@@ -166,7 +166,7 @@ def main() -> None:
         report = work / "memoire.json"
         # Peaks in the order the markets finish (the summary is sorted by file name, and the
         # largest questionnaires go first): early and late means early and late in the run.
-        code = ("import json,sys,pathlib;from drafting.batch import Settings,discover,run_batch;"
+        code = ("import json,sys,pathlib;from drafting.portfolio.batch import Settings,discover,run_batch;"
                 "seen=[];p=pathlib.Path(sys.argv[1]);"
                 "run_batch(discover(p),Settings(pathlib.Path(sys.argv[2])),2,lambda o,i,n:seen.append(o.rss_kb));"
                 "pathlib.Path(sys.argv[3]).write_text(json.dumps(seen))")

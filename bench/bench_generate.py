@@ -66,9 +66,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    from drafting.generate import render_market, write_market
-    from drafting.library import load_library
-    from drafting.questionnaire import load_questionnaire
+    from drafting.dce.market import render_market, write_market
+    from drafting.library.core import load_library
+    from drafting.intake.reader import load_questionnaire
 
     library = load_library()
     floor = timed(lambda: Path(tempfile.gettempdir(), "clausier-floor.docx").write_bytes(floor_document()), args.repeat)

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from . import __version__
-from .errors import (ClausierError, InputError, Issue, LibraryError, OutputError, QuestionnaireError,
+from drafting import __version__
+from drafting.errors import (ClausierError, InputError, Issue, LibraryError, OutputError, QuestionnaireError,
                      TemplateRenderError)
-from .library import CONSIDERATION_TYPES, Library, default_root, load_library
-from .model import Questionnaire
-from .plan import TYPE_LABELS, Plan
-from .questionnaire import LoadedQuestionnaire, load_questionnaire, parse_questionnaire, validate_data
+from drafting.library.core import CONSIDERATION_TYPES, Library, default_root, load_library
+from drafting.intake.model import Questionnaire
+from drafting.decide.plan import TYPE_LABELS, Plan
+from drafting.intake.reader import LoadedQuestionnaire, load_questionnaire, parse_questionnaire, validate_data
 
 __all__ = [
     "Engine", "RenderedMarket", "Options", "Library", "LoadedQuestionnaire", "Questionnaire", "Plan", "Issue",
@@ -88,7 +88,7 @@ class Engine:
 
     def library_versions(self, folder: Optional[Path] = None) -> list[str]:
         """Published versions of the library, oldest first."""
-        from .library_release import release_versions, version_key
+        from drafting.facilitators.release import release_versions, version_key
 
         return sorted(release_versions(self.library_root(folder)), key=version_key)
 
@@ -103,7 +103,7 @@ class Engine:
         if isinstance(source, bytes):
             label = name or "questionnaire.yaml"
             if label.lower().endswith((".xlsx", ".xlsm")):
-                from .questionnaire_form import read_form_bytes
+                from drafting.intake.form import read_form_bytes
 
                 return read_form_bytes(source, label, library)
             return parse_questionnaire(source, label, library)
@@ -124,8 +124,8 @@ class Engine:
     # ------------------------------------------------------------------ decide
     def plan(self, questionnaire: Union[LoadedQuestionnaire, Questionnaire], library: Library) -> Plan:
         """The decisions, with the list of what the buyer must still complete in the pieces they lead to."""
-        from .compose import compose
-        from .decisions import build_plan
+        from drafting.compose.pieces import compose
+        from drafting.decide.policy import build_plan
 
         model = questionnaire.model if isinstance(questionnaire, LoadedQuestionnaire) else questionnaire
         result = build_plan(model, library)
@@ -138,9 +138,9 @@ class Engine:
 
         The same composition the Word files are written from: a face can show it as HTML.
         """
-        from .compose import compose
-        from .decisions import build_plan
-        from .note import build_note
+        from drafting.compose.pieces import compose
+        from drafting.decide.policy import build_plan
+        from drafting.compose.note import build_note
 
         q = loaded.model
         result = build_plan(q, library)
@@ -151,7 +151,7 @@ class Engine:
     # ------------------------------------------------------------------ write
     def render_market(self, loaded: LoadedQuestionnaire, library: Library, options: Options = Options()) -> RenderedMarket:
         """Every file of one market in memory: Word pieces, grid, PDF copies if asked, manifest."""
-        from . import generate
+        from drafting.dce import market as generate
 
         files, result = generate.render_market(
             loaded, library, generate.Options(options.premier_article, options.ccap_modele, options.pdf))
@@ -159,8 +159,8 @@ class Engine:
 
     def write_market(self, out_dir: Path, market: RenderedMarket) -> Path:
         """``out_dir/<reference>/``, swapped in whole: a reader never sees a half-written market."""
-        from .files import wait_for_removals
-        from .generate import write_market as write
+        from drafting.common.files import wait_for_removals
+        from drafting.dce.market import write_market as write
 
         target = write(out_dir, market.reference, market.files)
         wait_for_removals()
@@ -168,18 +168,18 @@ class Engine:
 
     def dce_zip(self, market: RenderedMarket) -> bytes:
         """The whole DCE as one deterministic zip (same files, same bytes): every file under ``<reference>/``."""
-        from .ooxml import zip_parts
+        from drafting.ooxml.package import zip_parts
 
         return zip_parts((f"{market.reference}/{name}", data) for name, data in sorted(market.files.items()))
 
     def pdf_available(self) -> bool:
-        from .pdf import find_soffice
+        from drafting.ooxml.pdf import find_soffice
 
         return find_soffice() is not None
 
     def pdf_copies(self, market: RenderedMarket, library: Library) -> dict[str, bytes]:
         """A reproducible PDF of each Word piece (LibreOffice); PdfUnavailable when it is absent."""
-        from .pdf import convert, require_soffice
+        from drafting.ooxml.pdf import convert, require_soffice
 
         soffice = require_soffice()
         return convert({n: d for n, d in market.files.items() if n.endswith(".docx")}, library.date, soffice)
@@ -190,32 +190,32 @@ class Engine:
 
         Returns (fragment ids, data files); both empty when the market would not change.
         """
-        from .impact import impact_of_manifest
+        from drafting.portfolio.impact import impact_of_manifest
 
         return impact_of_manifest(manifest, library, since)
 
     def review(self, programme: Path, library: Library, acheteur_type: str = "collectivite") -> Any:
-        from .revue import review as run
+        from drafting.portfolio.revue import review as run
 
         return run(programme, library, acheteur_type)
 
     # ------------------------------------------------------------------ monitoring
     def consolidate(self, grids: Iterable[Path], marches: Optional[Path] = None) -> Any:
         """Returned grids read with every guard; one bad file never stops the others."""
-        from .consolidate import consolidate as run
+        from drafting.monitoring.consolidate import consolidate as run
 
         return run(list(grids), marches)
 
     def consolidation_data(self, result: Any) -> dict[str, Any]:
         """The figures of ``suivi consolider --format json``, as a dict."""
-        from .consolidate import report_data
+        from drafting.monitoring.consolidate import report_data
 
         return report_data(result)
 
 
 def questionnaire_yaml(data: dict[str, Any]) -> str:
     """A questionnaire (dict) as the commented YAML a buyer can keep, edit and feed to ``clausier``."""
-    from .interactive import to_yaml
+    from drafting.intake.interview import to_yaml
 
     return to_yaml(data, "questionnaire.schema.json")
 
@@ -226,13 +226,13 @@ def plan_data(result: Plan) -> dict[str, Any]:
 
 
 def plan_json_text(result: Plan) -> str:
-    from .plan_text import plan_json
+    from drafting.decide.plan_text import plan_json
 
     return plan_json(result)
 
 
 def plan_text(result: Plan) -> str:
-    from .plan_text import plan_text as text
+    from drafting.decide.plan_text import plan_text as text
 
     return text(result)
 
@@ -282,27 +282,27 @@ def today() -> dt.date:
 
 def choice_labels() -> dict[str, str]:
     """French labels of the questionnaire's choices (buyer types, natures, procedures, forms, CCAG, themes…)."""
-    from .interactive import LABELS
+    from drafting.intake.interview import LABELS
 
     return dict(LABELS)
 
 
 def origin_labels() -> dict[str, str]:
     """Where a figure of the plan came from (``calcul.origines`` of the plan JSON: lot, marche, secteur…), in French."""
-    from .hours import ORIGINES
+    from drafting.decide.hours import ORIGINES
 
     return dict(ORIGINES)
 
 
 def statut_labels() -> dict[str, str]:
     """The three statuses of a consideration (retenue, a_etudier, ecartee) as a buyer reads them."""
-    from .plan import STATUT_LABELS
+    from drafting.decide.plan import STATUT_LABELS
 
     return dict(STATUT_LABELS)
 
 
 def questionnaire_schema() -> dict[str, Any]:
     """The questionnaire's JSON Schema, as ``clausier questionnaire schema`` prints it."""
-    from .schema import questionnaire_schema as schema
+    from drafting.intake.schema import questionnaire_schema as schema
 
     return schema()

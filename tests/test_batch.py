@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.batch import Shard, discover
+from drafting.portfolio.batch import Shard, discover
 from tests.conftest import EXAMPLES
 
 # The portfolio these tests count on: three of the bundled examples (every example is generated elsewhere).
@@ -151,7 +151,7 @@ def test_a_new_fragment_for_a_retained_type_makes_the_market_change(portfolio, t
 def test_a_new_engine_build_regenerates_everything(portfolio, tmp_path, monkeypatch):
     out = tmp_path / "sortie"
     batch(str(portfolio), "--out", str(out))
-    import drafting.provenance as provenance
+    import drafting.dce.provenance as provenance
 
     monkeypatch.setattr(provenance, "engine_fingerprint", lambda: "autre-moteur")
     assert "3 produit(s), 0 inchangé(s)" in batch(str(portfolio), "--out", str(out)).output
@@ -207,7 +207,7 @@ def test_odd_manifests_and_generate_only_markets(portfolio, tmp_path):
 def test_a_market_left_aside_by_a_crash_is_put_back(portfolio, tmp_path):
     import os
 
-    from drafting.generate import recover_retired
+    from drafting.dce.market import recover_retired
 
     out = tmp_path / "sortie"
     batch(str(portfolio), "--out", str(out))
@@ -248,7 +248,7 @@ def _dies_on_one(args):
     """A worker killed on one market, as the kernel's out-of-memory killer would (module level: pickled)."""
     import os
 
-    from drafting import batch as batch_module
+    from drafting.portfolio import batch as batch_module
 
     if args[0].name == "nettoyage-accord-cadre.yaml":
         os._exit(9)
@@ -256,7 +256,7 @@ def _dies_on_one(args):
 
 
 def test_a_killed_worker_is_reported_and_loses_no_finished_market(portfolio, tmp_path, monkeypatch):
-    from drafting import batch as batch_module
+    from drafting.portfolio import batch as batch_module
 
     monkeypatch.setattr(batch_module, "_worker", _dies_on_one)  # inherited by the forked workers
     out = tmp_path / "sortie"

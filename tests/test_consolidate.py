@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.xlsx_writer import CONTRATS
+from drafting.monitoring.grid import CONTRATS
 from tests.conftest import EXAMPLES, questionnaire
 from tests.test_office import needs_soffice, soffice
 
@@ -660,7 +660,7 @@ def test_times_and_equals_text_count_as_libreoffice_counts_them(school_grid, tmp
 
 def test_grids_of_format_1_are_still_read_without_their_category(school_grid, tmp_path):
     """A grid handed out before format 2 has an eligibility category column: read around it, never reported."""
-    from drafting.xlsx_writer import HOURS_HEADERS_V1
+    from drafting.monitoring.grid import HOURS_HEADERS_V1
 
     wb = openpyxl.load_workbook(school_grid)
     wb["Clausier"]["B1"] = 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from cli import main
-from drafting.decisions import build_plan
-from drafting.library import CONSIDERATION_TYPES
-from drafting.model import Questionnaire
+from drafting.decide.policy import build_plan
+from drafting.library.core import CONSIDERATION_TYPES
+from drafting.intake.model import Questionnaire
 from tests.conftest import questionnaire
 
 

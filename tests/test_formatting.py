@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from drafting import formatting as fr
+from drafting.common import formatting as fr
 
 
 def test_amounts_in_french_with_no_break_spaces():

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.library import load_library
+from drafting.library.core import load_library
 from tests.conftest import EXAMPLES, questionnaire
 
 REF = "2026-TRV-014"
@@ -156,7 +156,7 @@ def test_same_inputs_give_byte_identical_outputs(runner, tmp_path):
 
 
 def test_a_failure_leaves_no_partial_output(runner, tmp_path, monkeypatch):
-    import drafting.generate as generate
+    import drafting.dce.market as generate
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -246,7 +246,7 @@ def test_lot_penalty_overrides_reach_the_ccap_and_the_grid(runner, tmp_path, wri
 
 
 def test_files_removed_in_the_background_are_gone_after_waiting(tmp_path):
-    from drafting.files import remove_later, wait_for_removals
+    from drafting.common.files import remove_later, wait_for_removals
 
     folders = [tmp_path / f".m{n}.old" for n in range(5)]
     for folder in folders:
@@ -260,7 +260,7 @@ def test_files_removed_in_the_background_are_gone_after_waiting(tmp_path):
 def test_folders_are_removed_at_once_when_no_thread_can_start(tmp_path, monkeypatch):
     import threading
 
-    from drafting import files
+    from drafting.common import files
 
     def refuse(self):
         raise RuntimeError("can't start new thread")

@@ -175,7 +175,7 @@ def test_helper_formulas_are_filled_down_as_shared_formulas_consistently(tmp_pat
     import yaml
     from openpyxl.formula.translate import Translator
 
-    import drafting.xlsx_writer as xw
+    import drafting.monitoring.grid as xw
 
     generators = []
     real = xw._helper_columns

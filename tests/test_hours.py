@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from drafting.hours import compute_hours, hours_per_100k, lot_hours, resolve_params, round_half_up
-from drafting.model import Questionnaire
+from drafting.decide.hours import compute_hours, hours_per_100k, lot_hours, resolve_params, round_half_up
+from drafting.intake.model import Questionnaire
 from tests.conftest import questionnaire
 
 

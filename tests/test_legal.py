@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from cli import main
 from drafting import api
-from drafting.compose import piece_text
-from drafting.library import load_library
-from drafting.library_check import check_library, maintainer_markers
+from drafting.compose.pieces import piece_text
+from drafting.library.core import load_library
+from drafting.facilitators.check import check_library, maintainer_markers
 from tests.conftest import EXAMPLES, questionnaire
 
 MARKERS = re.compile(r"\[\s*verify|\bverify\b|\bTODO\b|\bFIXME\b|[\[(]\s*à\s+(vérifier|confirmer)", re.IGNORECASE)

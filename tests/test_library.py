@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.library import load_library
+from drafting.library.core import load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -64,7 +64,7 @@ def test_bundled_library_passes_check(runner):
 
 
 def test_bundled_library_is_exactly_its_last_release():
-    from drafting.library_release import pending_changes, release_versions
+    from drafting.facilitators.release import pending_changes, release_versions
 
     library = load_library()
     assert pending_changes(library) == []
@@ -247,7 +247,7 @@ def test_typography_is_checked_and_fixed(runner, lib):
 
 
 def test_typography_rules():
-    from drafting.library_check import fix_typography_line, typography_issues
+    from drafting.facilitators.check import fix_typography_line, typography_issues
 
     assert typography_issues("Voir https://exemple.fr/a?b=1") == []
     assert typography_issues("| Lot | Heures |") == []
@@ -277,7 +277,7 @@ def test_check_reports_a_fragment_with_bad_metadata(runner, lib):
 
 
 def test_a_release_that_fails_midway_leaves_the_library_as_it_was(runner, lib, monkeypatch):
-    import drafting.library_release as release_module
+    import drafting.facilitators.release as release_module
 
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "Cette clause n’est ni", "Cette clause n’est en aucun cas ni")

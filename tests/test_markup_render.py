@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from drafting.errors import TemplateRenderError
-from drafting.library import parse_fragment
-from drafting.markup import BulletItem, Heading, Paragraph, Table, escape, parse_blocks, parse_inline, plain
-from drafting.render import render_fragment
+from drafting.library.core import parse_fragment
+from drafting.compose.markup import BulletItem, Heading, Paragraph, Table, escape, parse_blocks, parse_inline, plain
+from drafting.compose.render import render_fragment
 
 
 def test_blocks():
@@ -65,7 +65,7 @@ def test_numbers_and_none_are_formatted(tmp_path):
 
 @pytest.mark.parametrize("text", ["simple", "a]]b", "x **gras** y", "[[À compléter : nom]] fin", r"a \| b", ""])
 def test_plain_line_fast_path_gives_the_same_runs_as_the_parser(text):
-    from drafting.markup import parse_inline
+    from drafting.compose.markup import parse_inline
 
     forced = parse_inline(text + "****")  # two bold toggles change nothing but force the full parser
     assert [(r.text, r.bold, r.placeholder) for r in parse_inline(text)] == \

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.ccap_model import DEROGATIONS_PLACEHOLDER
+from drafting.ooxml.ccap_model import DEROGATIONS_PLACEHOLDER
 from tests.conftest import EXAMPLES
 from tests.test_office import needs_soffice, soffice, validator
 from tests.test_word import buyer_ccap

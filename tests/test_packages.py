@@ -14,8 +14,8 @@ import zlib
 import openpyxl
 import pytest
 
-from drafting import xlsx_package as xp
-from drafting.ooxml import Chunk, deflate, deflate_segments, xml_text, zip_parts
+from drafting.ooxml import xlsx as xp
+from drafting.ooxml.package import Chunk, deflate, deflate_segments, xml_text, zip_parts
 
 
 # -- zip ---------------------------------------------------------------------------------

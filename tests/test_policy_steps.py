@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drafting.decisions import build_plan
-from drafting.model import Questionnaire
+from drafting.decide.policy import build_plan
+from drafting.intake.model import Questionnaire
 from tests.conftest import questionnaire
 
 

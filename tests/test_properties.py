@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drafting.decisions import build_plan
-from drafting.library import CONSIDERATION_TYPES, load_library
-from drafting.model import Questionnaire
+from drafting.decide.policy import build_plan
+from drafting.library.core import CONSIDERATION_TYPES, load_library
+from drafting.intake.model import Questionnaire
 
 LIBRARY = load_library()
 SECTORS = sorted(LIBRARY.sectors)
@@ -105,7 +105,7 @@ def test_any_value_anywhere_gives_a_french_error_never_a_crash(data, draw):
     import json
 
     from drafting.errors import QuestionnaireError
-    from drafting.questionnaire import parse_questionnaire
+    from drafting.intake.reader import parse_questionnaire
 
     paths = [p for p in _paths(data) if p]
     path = draw.draw(st.sampled_from(paths))

@@ -111,7 +111,7 @@ def test_json_questionnaire_errors(runner, write_q, tmp_path):
 
 
 def test_amount_written_in_french_is_accepted_exactly(runner, write_q, library):
-    from drafting.questionnaire import parse_questionnaire
+    from drafting.intake.reader import parse_questionnaire
 
     data = questionnaire()
     data["lots"][0]["montant_estime_ht"] = "1 500 000,50 € HT"
@@ -180,7 +180,7 @@ def test_yaml_flow_mapping_is_yaml_not_json(runner, write_q):
 
 
 def test_amount_words_inside_digits_are_refused(library):
-    from drafting.questionnaire import parse_questionnaire
+    from drafting.intake.reader import parse_questionnaire
     from drafting.errors import QuestionnaireError
 
     data = questionnaire()

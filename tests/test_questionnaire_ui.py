@@ -258,8 +258,8 @@ def test_form_keeps_leading_zeros_and_checks_yes_no_answers(tmp_path):
     assert result.exit_code == 2 and "répondez « oui » ou « non », pas « peut-être »" in result.output
     answers["Objectif : illettrisme"] = "oui"
     fixed = filled_form(tmp_path, [[1, "Lot", "nettoyage", None, 500000]], answers)
-    from drafting.library import load_library
-    from drafting.questionnaire_form import parse_form
+    from drafting.library.core import load_library
+    from drafting.intake.form import parse_form
 
     data, _, problems = parse_form(fixed.read_bytes(), "f.xlsx")
     assert problems == [] and data["acheteur"]["departement"] == 1 and data["facilitateur"]["telephone"] == "0472000000"

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 import cli
-from drafting import revue
-from drafting.model import TypeAcheteur
-from drafting.plan import TYPE_LABELS
+from drafting.portfolio import revue
+from drafting.intake.model import TypeAcheteur
+from drafting.decide.plan import TYPE_LABELS
 
 HEADERS = list(revue.COLUMNS)
 ROWS = [

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from drafting.compose import compose, piece_text
-from drafting.decisions import build_plan
-from drafting.library import CONSIDERATION_TYPES, load_library
-from drafting.questionnaire import load_questionnaire
+from drafting.compose.pieces import compose, piece_text
+from drafting.decide.policy import build_plan
+from drafting.library.core import CONSIDERATION_TYPES, load_library
+from drafting.intake.reader import load_questionnaire
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
