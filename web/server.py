@@ -11,7 +11,6 @@ import ipaddress
 import logging
 import os
 import secrets
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,9 +124,3 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data: Optional[Path
         pass
     finally:
         running.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

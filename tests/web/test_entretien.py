@@ -211,9 +211,13 @@ def test_a_two_lot_framework_is_answered_to_its_plan(client, draft):
     assert [lot["numero"] for lot in data["lots"]] == [1, 2]
     assert data["lots"][1]["secteur"] == "espaces_verts" and "montant_minimum_ht" not in data["lots"][1]
     assert data["objectifs"]["actions_envisagees"] == ["visite_chantier"]
-    # the file the pieces come from is the YAML of these answers
-    text = blobs.get(draft.questionnaire_sha256).decode()
+    # the file the pieces come from is the YAML of these answers, stored with the DCE generated from it
+    assert client.post(f"/marches/{draft.pk}/generer/", {}).status_code == 302
+    generation = draft.generations.get()
+    text = blobs.get(generation.questionnaire_sha256).decode()
     assert yaml.safe_load(text)["lots"][0]["montant_maximum_ht"] == 800000
+    assert text == client.get(f"/marches/{draft.pk}/questionnaire.yaml").content.decode()
+    assert "Généré" in client.get("/").content.decode()
     plan = client.get(f"/marches/{draft.pk}/plan/").content.decode()
     assert "Lot n° 1 — Écoles" in plan and "Lot n° 2 — Gymnases" in plan
     assert "Heures au montant maximum" in plan  # a framework's hours at the maximum

@@ -9,15 +9,18 @@ plan changes in place.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from typing import Any, Optional
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from drafting import api
@@ -46,27 +49,30 @@ def _check(data: dict[str, Any]) -> tuple[Any, list[api.Issue]]:
 
 
 def save_answers(marche: Marche, data: dict[str, Any]) -> list[api.Issue]:
-    """Record the answers, valid or not; a valid questionnaire is also written as the YAML the pieces come from."""
+    """Record the answers, valid or not.
+
+    From now on the pieces come from the YAML of these answers (an imported file, kept as it
+    was, no longer applies); that YAML is stored with each DCE generated from it.
+    """
     model, issues = _check(data)
     marche.donnees = data
     section = data.get("marche") if isinstance(data.get("marche"), dict) else {}
     marche.reference = str(section.get("reference") or "")[:64]
     marche.objet = str(section.get("objet") or "")[:500]
     marche.valide = model is not None and not issues
-    if marche.valide:
-        text = api.questionnaire_yaml(data).encode("utf-8")
-        marche.questionnaire_sha256 = blobs.put(text)
-        marche.questionnaire_nom = f"{model.marche.reference}.yaml"
-    else:
-        marche.questionnaire_sha256 = ""
+    marche.questionnaire_sha256 = ""
+    marche.questionnaire_nom = f"{model.marche.reference}.yaml" if marche.valide else ""
     marche.save()
     return issues
 
 
 def _questionnaire(marche: Marche) -> tuple[bytes, str]:
-    if not marche.valide or not marche.questionnaire_sha256:
+    """The questionnaire file the pieces come from: the imported file as it was, or the YAML of the answers."""
+    if not marche.valide:
         raise Http404("questionnaire incomplet")
-    return blobs.get(marche.questionnaire_sha256), marche.questionnaire_nom
+    if marche.questionnaire_sha256:
+        return blobs.get(marche.questionnaire_sha256), marche.questionnaire_nom
+    return api.questionnaire_yaml(marche.donnees).encode("utf-8"), marche.questionnaire_nom
 
 
 def _loaded(marche: Marche, lib: api.Library) -> api.LoadedQuestionnaire:
@@ -74,13 +80,19 @@ def _loaded(marche: Marche, lib: api.Library) -> api.LoadedQuestionnaire:
     return moteur.ENGINE.read_questionnaire(raw, lib, name)
 
 
-def _state(marche: Marche) -> str:
-    last = marche.derniere_generation
-    if last is None:
-        return "Brouillon" if not marche.valide else "Prêt à générer"
-    if last.questionnaire_sha256 != marche.questionnaire_sha256:
+def _state(marche: Marche, last_sha: Optional[str]) -> str:
+    """Where a market stands; ``last_sha``: the questionnaire of its last generation (None: never generated)."""
+    if last_sha is None:
+        return "Prêt à générer" if marche.valide else "Brouillon"
+    if not marche.valide:
         return "Modifié depuis la génération"
-    return "Généré"
+    current = marche.questionnaire_sha256 or hashlib.sha256(_questionnaire(marche)[0]).hexdigest()
+    return "Généré" if current == last_sha else "Modifié depuis la génération"
+
+
+def _last_sha(marche: Marche) -> Optional[str]:
+    last = marche.derniere_generation
+    return last.questionnaire_sha256 if last else None
 
 
 def _incomplete(request: HttpRequest, marche: Marche) -> HttpResponse:
@@ -93,9 +105,10 @@ def _incomplete(request: HttpRequest, marche: Marche) -> HttpResponse:
 
 @require_GET
 def accueil(request: HttpRequest) -> HttpResponse:
-    marches = list(Marche.objects.filter(organisation=request.organisation)
-                   .annotate(generations_count=Max("generations__numero")))
-    rows = [{"marche": m, "etat": _state(m)} for m in marches]
+    last = Generation.objects.filter(marche=OuterRef("pk")).order_by("-numero")
+    marches = Marche.objects.filter(organisation=request.organisation).annotate(
+        generations_count=Count("generations"), last_sha=Subquery(last.values("questionnaire_sha256")[:1]))
+    rows = [{"marche": m, "etat": _state(m, m.last_sha)} for m in marches]
     return render(request, "marches/accueil.html", {"rows": rows})
 
 
@@ -115,7 +128,7 @@ def importer(request: HttpRequest) -> HttpResponse:
     if upload is None:
         return render(request, "marches/importer.html",
                       {"erreur": "Choisissez un fichier de questionnaire (YAML, JSON ou formulaire Excel)."}, status=422)
-    if upload.size > request_limit():
+    if upload.size > settings.MAX_UPLOAD_BYTES:
         return acces.too_large(request, upload.size)
     name = upload.name or "questionnaire.yaml"
     if not name.lower().endswith(IMPORT_TYPES):
@@ -140,19 +153,13 @@ def importer(request: HttpRequest) -> HttpResponse:
     return redirect("plan", pk=marche.pk)
 
 
-def request_limit() -> int:
-    from django.conf import settings
-
-    return settings.MAX_UPLOAD_BYTES
-
-
 @require_GET
 def fiche(request: HttpRequest, pk: int) -> HttpResponse:
     marche = _marche(request, pk)
     generations = list(marche.generations.all())
     _, issues = _check(marche.donnees) if not marche.valide else (None, [])
     return render(request, "marches/fiche.html", {
-        "marche": marche, "etat": _state(marche), "generations": generations, "issues": issues,
+        "marche": marche, "etat": _state(marche, _last_sha(marche)), "generations": generations, "issues": issues,
         "journal": marche.journal.select_related("utilisateur")[:12]})
 
 
@@ -160,14 +167,12 @@ def fiche(request: HttpRequest, pk: int) -> HttpResponse:
 def export_yaml(request: HttpRequest, pk: int) -> HttpResponse:
     """The questionnaire as a YAML file at any time, complete or not (a draft can be finished in an editor)."""
     marche = _marche(request, pk)
-    if marche.valide and marche.questionnaire_nom.lower().endswith(YAML_TYPES):
-        body = blobs.get(marche.questionnaire_sha256)
+    if marche.questionnaire_sha256 and marche.questionnaire_nom.lower().endswith(YAML_TYPES):
+        body = blobs.get(marche.questionnaire_sha256)  # the imported file as it was, comments included
     else:
         body = api.questionnaire_yaml(marche.donnees).encode("utf-8")
-    name = f"{marche.reference or f'brouillon-{marche.pk}'}.yaml"
-    response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    name = f"{marche.reference}.yaml" if marche.valide else f"brouillon-{marche.pk}.yaml"
+    return _download(body, name, "application/yaml; charset=utf-8")
 
 
 # ----------------------------------------------------------------------------- interview
@@ -356,7 +361,7 @@ def _plan_context(marche: Marche, issues: Optional[list[api.Issue]] = None) -> d
     lots = plan_vue.lot_views(data, marche.donnees, lib, issues)
     warnings = [w["code"] for w in data.get("avertissements", [])]
     return {"marche": marche, "plan": data, "lots": lots, "choix": plan_vue.CHOICES,
-            "a_completer": data.get("a_completer"), "etat": _state(marche),
+            "a_completer": data.get("a_completer"),
             "exception": chemins.get(marche.donnees, "justifications.exception_condition_sociale") or "",
             "exception_utile": "condition_sociale_obligatoire" in warnings or bool(
                 chemins.get(marche.donnees, "justifications.exception_condition_sociale"))}
@@ -412,13 +417,14 @@ def pieces(request: HttpRequest, pk: int) -> HttpResponse:
     previews = apercu.preview(moteur.ENGINE.pieces(_loaded(marche, lib), lib))
     return render(request, "marches/pieces.html", {
         "marche": marche, "pieces": previews, "versions": moteur.versions(), "bibliotheque": lib.version,
-        "pdf": moteur.ENGINE.pdf_available(), "etat": _state(marche)})
+        "pdf": moteur.ENGINE.pdf_available()})
 
 
 def _generate(request: HttpRequest, marche: Marche, version: Optional[str]) -> Generation:
     lib = moteur.library(version)
     raw, name = _questionnaire(marche)
     market, archive = moteur.RENDERS.render(raw, name, lib)
+    questionnaire_sha = blobs.put(raw)  # regenerating later, with any library version, starts from these bytes
     files = {file_name: blobs.put(data) for file_name, data in sorted(market.files.items())}
     zip_sha = blobs.put(archive)
     with transaction.atomic():
@@ -427,7 +433,7 @@ def _generate(request: HttpRequest, marche: Marche, version: Optional[str]) -> G
         generation = Generation.objects.create(
             marche=locked, numero=numero, createur=request.user, reference=market.reference,
             bibliotheque_version=lib.version, bibliotheque_demandee=version or "",
-            questionnaire_sha256=marche.questionnaire_sha256, questionnaire_nom=name,
+            questionnaire_sha256=questionnaire_sha, questionnaire_nom=name,
             options={"premier_article": market.manifest.get("options", {}).get("premier_article")},
             manifest_sha256=market.manifest_sha256, fichiers=files, zip_sha256=zip_sha, zip_octets=len(archive))
         locked.etat = Marche.GENERE
@@ -478,7 +484,7 @@ def generation_pdf(request: HttpRequest, pk: int, numero: int) -> HttpResponse:
 
 def _download(data: bytes, name: str, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["Cache-Control"] = "private, max-age=0"
     return response
 
