@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from drafting import api
@@ -212,6 +213,7 @@ STEPS = {
 }
 
 
+@lru_cache(maxsize=None)
 def known_to_engine(path: str) -> bool:
     """Whether the questionnaire model has this key (a question added before the engine knows it is not asked)."""
     model: Any = api.Questionnaire
@@ -237,13 +239,12 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def asked(step: Step, ctx: Context) -> list[Question]:
-    return [q for q in step.questions if (not q.exists or known_to_engine(q.exists)) and q.visible(ctx)]
+def in_questionnaire(question: Question) -> bool:
+    return not question.exists or known_to_engine(question.exists)
 
 
-def read_answer(question: Question, post) -> Any:
+def read_answer(question: Question, path: str, post) -> Any:
     """The value of one field from a POST, converted as the engine reads it (or as typed when it cannot be)."""
-    path = question.path
     if question.kind == "cases":
         values = [v for v in post.getlist(path) if v]
         return list(dict.fromkeys(values)) or None
@@ -260,28 +261,27 @@ def read_answer(question: Question, post) -> Any:
 
 
 def apply_post(step: Step, ctx: Context, post) -> dict[str, Any]:
-    """The answers after this step's form: visible questions read, hidden ones removed.
+    """The answers after this step's form: questions that apply are read, the others removed.
 
-    Visibility is decided on the answers being sent (forme chosen now shows its questions now);
-    two passes, so a question shown by an answer of this same form is read too.
+    Whether a question applies is decided on the answers being sent, in the step's order (the
+    form chosen above decides the amounts asked below), so an answer shows its questions at once.
     """
     data = ctx.data
     for section in step.keep:
         if not isinstance(data.get(section), dict):
             data[section] = {}
-    for _ in range(2):
-        now = Context(data, ctx.library, ctx.lot)
-        for question in step.questions:
-            path = question.at(now)
-            shown = (not question.exists or known_to_engine(question.exists)) and question.visible(now)
-            if not shown:
-                chemins.put(data, path, None)
-                continue
-            bound = Question(path, question.label, question.kind)
-            value = read_answer(bound, post)
-            if question.kind == "secteur" and isinstance(value, str):
-                value = resolve_sector(value, ctx.library)[0]
-            chemins.put(data, path, value)
+    now = Context(data, ctx.library, ctx.lot)
+    for question in step.questions:
+        if not in_questionnaire(question):
+            continue
+        path = question.at(now)
+        if not question.visible(now):
+            chemins.put(data, path, None)
+            continue
+        value = read_answer(question, path, post)
+        if question.kind == "secteur" and isinstance(value, str):
+            value = resolve_sector(value, ctx.library)[0]
+        chemins.put(data, path, value)
     chemins.prune(data, keep=step.keep)
     return data
 
@@ -354,7 +354,7 @@ def build_fields(step: Step, ctx: Context, issues: list[api.Issue], show_missing
     so that an answer that makes it apply can show it there)."""
     out = []
     for question in step.questions:
-        if question.exists and not known_to_engine(question.exists):
+        if not in_questionnaire(question):
             continue
         path = question.at(ctx)
         f = Field(question, path, chemins.html_id(path), None, visible=question.visible(ctx))

@@ -131,6 +131,8 @@ def importer(request: HttpRequest) -> HttpResponse:
     if upload.size > settings.MAX_UPLOAD_BYTES:
         return acces.too_large(request, upload.size)
     name = upload.name or "questionnaire.yaml"
+    if len(name) > 200:  # it names the file in the manifest; a database column holds it
+        name = name[:100] + "…" + name[-99:]
     if not name.lower().endswith(IMPORT_TYPES):
         return render(request, "marches/importer.html",
                       {"erreur": f"« {name} » n'est pas un questionnaire : un fichier .yaml, .json ou .xlsx est attendu."},
