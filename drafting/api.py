@@ -306,3 +306,56 @@ def questionnaire_schema() -> dict[str, Any]:
     from drafting.intake.schema import questionnaire_schema as schema
 
     return schema()
+
+
+# ------------------------------------------------------------------ French figures for the faces
+# Appended for the web application: its pages show amounts, rates, hours and dates exactly as the
+# documents write them, and read an amount typed by a buyer with the questionnaire's own rule.
+
+def read_amount(text: str) -> float:
+    """« 1 500 000,50 € HT » -> 1500000.5, read exactly as the questionnaire reads an amount (never guessed:
+    « 1.500 » is refused); ValueError with the questionnaire's French message otherwise."""
+    from pydantic_core import PydanticCustomError
+
+    from drafting.intake.model import parse_amount
+
+    try:
+        value = parse_amount(text)
+    except PydanticCustomError as exc:
+        raise ValueError(str(exc)) from None
+    return float(value)
+
+
+def fr_nombre(value: Any, decimals: int = 2) -> str:
+    """1500000 -> « 1 500 000 » (narrow no-break spaces), 0.5 -> « 0,5 »."""
+    from drafting.common.formatting import nombre
+
+    return nombre(value, decimals)
+
+
+def fr_euros(value: Any, ht: bool = False) -> str:
+    """1500000 -> « 1 500 000,00 € » (« … € HT » with ``ht``), as the pieces write amounts."""
+    from drafting.common.formatting import euros
+
+    return euros(value, ht)
+
+
+def fr_heures(value: Any) -> str:
+    """964 -> « 964 heures »."""
+    from drafting.common.formatting import heures
+
+    return heures(value)
+
+
+def fr_pourcent(fraction: Any) -> str:
+    """0.05 -> « 5 % »."""
+    from drafting.common.formatting import pourcent
+
+    return pourcent(fraction)
+
+
+def fr_date(value: dt.date) -> str:
+    """2026-12-15 -> « 15 décembre 2026 » (« 1er » on the first of the month)."""
+    from drafting.common.formatting import date_fr
+
+    return date_fr(value)

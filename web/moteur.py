@@ -19,6 +19,7 @@ ENGINE = api.engine()
 _LOCK = threading.Lock()
 _WORKING: list[Any] = []  # (checked at, library): the working folder re-read at most once a second
 CHECK_EVERY = 1.0
+DEFAULT_OPTIONS = api.Options()
 
 
 def library(version: Optional[str] = None) -> api.Library:
@@ -75,7 +76,8 @@ class RenderCache:
             self._fingerprints[id(lib)] = (lib, value)
         return value
 
-    def render(self, raw: bytes, name: str, lib: api.Library, options: api.Options = api.Options()) -> tuple[api.RenderedMarket, bytes]:
+    def render(self, raw: bytes, name: str, lib: api.Library,
+               options: api.Options = DEFAULT_OPTIONS) -> tuple[api.RenderedMarket, bytes]:
         """(the market in memory, its DCE zip); QuestionnaireError if the questionnaire is invalid.
 
         PDF copies are never kept here: they come from LibreOffice, outside the engine.

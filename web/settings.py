@@ -17,9 +17,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from platformdirs import user_data_dir
-
 from django.core.exceptions import ImproperlyConfigured
+from platformdirs import user_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 

@@ -132,7 +132,6 @@ def test_the_import_page_has_a_labelled_file_field(client):
 def test_imported_data_round_trips_through_the_engine(client, imported):
     """The answers kept for editing describe the same market as the file (same plan)."""
     from drafting import api
-
     from web import moteur
 
     lib = moteur.library()

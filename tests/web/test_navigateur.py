@@ -13,7 +13,6 @@ import re
 import shutil
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 

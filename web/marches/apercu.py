@@ -17,7 +17,6 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
-
 @dataclass
 class PiecePreview:
     slug: str

@@ -48,7 +48,7 @@ def put(data: dict, path: str, value: Any) -> None:
     """Set a value (None removes it); missing dicts on the way are created."""
     parts = parse(path)
     node: Any = data
-    for part, following in zip(parts, parts[1:]):
+    for part, following in zip(parts, parts[1:], strict=False):
         if isinstance(part, int):
             node = node[part]
         else:

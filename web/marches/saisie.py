@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, Union
 
+from drafting import api
+
 SPACES = "\u00a0\u202f\u2009 "
-_AMOUNT = re.compile(r"(?P<int>\d{1,3}(?:[ ]\d{3})+|\d+)(?:[.,](?P<dec>\d{1,2}))?\s*(?:€|EUR|euros?)?\s*(?:HT|H\.T\.)?",
-                     re.IGNORECASE)
 _INTEGER = re.compile(r"\d{1,3}(?:[ ]\d{3})+|\d+")
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
@@ -24,18 +24,16 @@ def _spaces(raw: str) -> str:
 
 
 def amount(raw: str) -> Union[int, float, str, None]:
-    """Euros HT: a number when read exactly (same rule as the engine), else the text as typed."""
-    text = _spaces(raw)
+    """Euros HT: a number when the questionnaire's own rule reads it, else the text as typed (the engine's
+    message then says what to write)."""
+    text = raw.strip()
     if not text:
         return None
-    match = _AMOUNT.fullmatch(text)
-    if not match:
-        return raw.strip()
-    whole = int(match.group("int").replace(" ", ""))
-    decimals = match.group("dec")
-    if not decimals or int(decimals) == 0:
-        return whole
-    return float(f"{whole}.{decimals}")
+    try:
+        value = api.read_amount(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value
 
 
 def integer(raw: str) -> Union[int, str, None]:

@@ -1,56 +1,51 @@
-"""French figures in templates: « 1 500 000 € HT », « 45 % », « 964 heures », « 15 décembre 2026 »."""
+"""French figures in templates, written by the engine as in the documents: « 1 500 000,00 € », « 45 % »,
+« 964 heures », « 15 décembre 2026 »."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from drafting import api
 
 register = template.Library()
-NNBSP = "\u202f"
 NBSP = "\u00a0"
 
 
-def _grouped(value: float, decimals: int = 0) -> str:
-    text = f"{value:,.{decimals}f}".replace(",", NNBSP).replace(".", ",")
-    return text
+def _number(value):
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return float(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
 
 
 @register.filter
 def nombre(value):
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return _grouped(value, 2).rstrip("0").rstrip(",")
-    return _grouped(float(value))
+    number = _number(value)
+    return "—" if number is None else api.fr_nombre(number)
 
 
 @register.filter
 def euros(value):
-    """« 1 500 000 € » (cents only when there are some)."""
-    if value is None or value == "":
-        return "—"
-    value = float(value)
-    return f"{_grouped(value, 0 if value.is_integer() else 2)}{NBSP}€"
+    """« 1 500 000,00 € », as the pieces write amounts."""
+    number = _number(value)
+    return "—" if number is None else api.fr_euros(number)
 
 
 @register.filter
 def pourcent(value):
-    if value is None:
-        return "—"
-    number = round(float(value) * 100, 2)
-    return f"{nombre(number)}{NNBSP}%"
+    number = _number(value)
+    return "—" if number is None else api.fr_pourcent(number)
 
 
 @register.filter
 def heures(value):
-    if value is None:
-        return "—"
-    value = int(value)
-    return f"{_grouped(value)}{NBSP}heure{'s' if value > 1 else ''}"
+    number = _number(value)
+    return "—" if number is None else api.fr_heures(number)
 
 
 @register.filter
@@ -59,13 +54,13 @@ def octets(value):
     if value < 1024:
         return f"{value}{NBSP}o"
     if value < 1024 * 1024:
-        return f"{nombre(round(value / 1024, 1))}{NBSP}Ko"
-    return f"{nombre(round(value / 1024 / 1024, 1))}{NBSP}Mo"
+        return f"{api.fr_nombre(round(value / 1024, 1), 1)}{NBSP}Ko"
+    return f"{api.fr_nombre(round(value / 1024 / 1024, 1), 1)}{NBSP}Mo"
 
 
 @register.filter
 def date_fr(value):
-    """« 15 décembre 2026 » for a date or ISO text; « 5 décembre 2026 à 08:05 » for a moment."""
+    """« 15 décembre 2026 » for a date or ISO text; « 5 décembre 2026 à 08:05 » for a moment (local time)."""
     if not value:
         return "—"
     if isinstance(value, str):
@@ -75,10 +70,8 @@ def date_fr(value):
             return value
     if isinstance(value, dt.datetime):
         local = timezone.localtime(value) if timezone.is_aware(value) else value
-        day = "1er" if local.day == 1 else str(local.day)
-        return f"{day} {formats.date_format(local, 'F Y')} à {local:%H:%M}"
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {formats.date_format(value, 'F Y')}"
+        return f"{api.fr_date(local.date())} à {local:%H:%M}"
+    return api.fr_date(value)
 
 
 @register.filter
