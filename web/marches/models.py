@@ -99,10 +99,11 @@ class Generation(models.Model):
 
 
 class JetonAcces(models.Model):
-    """An access token, kept as its SHA-256 only.
+    """An access token: the database keeps its SHA-256, never the token.
 
     ``session``: the token printed by ``clausier serve`` (one browser session through the URL, once;
-    the API's Bearer token while that server runs); ``api``: an account's token for programs.
+    the API's Bearer token while that server runs; the browser session it opened keeps it, to show it
+    on the page for programs); ``api``: an account's token for programs.
     """
 
     SESSION, API = "session", "api"
