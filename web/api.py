@@ -20,7 +20,7 @@ from typing import Any, Optional
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Query, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from drafting import api as engine_api
@@ -113,6 +113,14 @@ def _engine_error(request: HttpRequest, exc: engine_api.ClausierError) -> HttpRe
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _json({"detail": str(exc.message)}, exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def _bad_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    names = [str(e.get("loc", ["", "?"])[-1]) for e in exc.errors]
+    return _json({"detail": "paramètre(s) invalide(s) : " + ", ".join(f"« {n} »" for n in names)
+                            + " (bibliotheque : une version publiée ; fichier : un nom de fichier ; premier_article : un entier)"},
+                 422)
 
 
 @api.exception_handler(Exception)

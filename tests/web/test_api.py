@@ -80,6 +80,8 @@ def test_unsupported_content_types_and_bad_settings(api):
     assert api.post("/api/v1/dce?fichier=../x.yaml", body, content_type=YAML).status_code == 422
     assert api.post("/api/v1/dce?fichier=x.json", body, content_type=YAML).status_code == 422
     assert api.post("/api/v1/dce?premier_article=0", body, content_type=YAML).status_code == 422
+    typed = api.post("/api/v1/dce?premier_article=sept", body, content_type=YAML)
+    assert typed.status_code == 422 and "« premier_article »" in typed.json()["detail"]
 
 
 def test_too_large_a_body_is_413(api):

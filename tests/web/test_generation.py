@@ -189,3 +189,22 @@ def test_a_stored_file_that_was_altered_is_never_served(client, imported):
     response = c.get(f"/marches/{imported.pk}/generations/1/dce.zip")
     page = response.content.decode()
     assert response.status_code == 500 and "Numéro d'incident" in page and "a été altéré" in page
+
+
+def test_the_first_article_number_is_an_option_kept_when_regenerating(client, imported, token):
+    from django.test import Client
+
+    response = client.post(f"/marches/{imported.pk}/generer/", {"bibliotheque": "", "premier_article": "7"})
+    assert response.status_code == 302
+    gen = imported.generations.get()
+    assert gen.options == {"premier_article": 7}
+    files = _files_of(client.get(f"/marches/{imported.pk}/generations/1/dce.zip").content)
+    assert json.loads(files["2026-TRV-014/manifest.json"])["options"]["premier_article"] == 7
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    same = api.post("/api/v1/dce?fichier=example-ecole.yaml&premier_article=7", EXAMPLE.read_bytes(),
+                    content_type="application/yaml")
+    assert same.content == client.get(f"/marches/{imported.pk}/generations/1/dce.zip").content
+    page = client.get(f"/marches/{imported.pk}/bibliotheque/").content.decode()
+    assert 'name="premier_article" value="7"' in page and "premier article n° 7" in page
+    refused = client.post(f"/marches/{imported.pk}/generer/", {"premier_article": "zéro"})
+    assert refused.status_code == 422 and "de 1 à 999" in refused.content.decode()

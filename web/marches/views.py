@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from drafting import api
 
 from .. import acces, blobs, moteur
-from . import apercu, chemins, entretien, pdf, plan_vue
+from . import apercu, chemins, entretien, pdf, plan_vue, saisie
 from .models import Generation, Marche
 
 YAML_TYPES = (".yaml", ".yml")
@@ -422,10 +422,10 @@ def pieces(request: HttpRequest, pk: int) -> HttpResponse:
         "pdf": moteur.ENGINE.pdf_available()})
 
 
-def _generate(request: HttpRequest, marche: Marche, version: Optional[str]) -> Generation:
+def _generate(request: HttpRequest, marche: Marche, version: Optional[str], first: Optional[int] = None) -> Generation:
     lib = moteur.library(version)
     raw, name = _questionnaire(marche)
-    market, archive = moteur.RENDERS.render(raw, name, lib)
+    market, archive = moteur.RENDERS.render(raw, name, lib, api.Options(premier_article=first))
     questionnaire_sha = blobs.put(raw)  # regenerating later, with any library version, starts from these bytes
     files = {file_name: blobs.put(data) for file_name, data in sorted(market.files.items())}
     zip_sha = blobs.put(archive)
@@ -455,7 +455,11 @@ def generer(request: HttpRequest, pk: int) -> HttpResponse:
     if version is not None and version not in moteur.versions():
         return render(request, "erreur.html", {"titre": "Version inconnue", "message":
                       f"La bibliothèque n'a pas de version publiée « {version} »."}, status=422)
-    generation = _generate(request, marche, version)
+    first = saisie.integer(request.POST.get("premier_article", ""))
+    if first is not None and not (isinstance(first, int) and 1 <= first <= 999):
+        return render(request, "erreur.html", {"titre": "Numéro d'article invalide", "message":
+                      f"« {first} » : le premier article social se numérote de 1 à 999."}, status=422)
+    generation = _generate(request, marche, version, first)
     messages.success(request, f"DCE généré (génération n° {generation.numero}, bibliothèque {generation.bibliotheque_version}).")
     return redirect("generation", pk=marche.pk, numero=generation.numero)
 
