@@ -116,15 +116,23 @@ def test_the_start_url_is_refused_in_a_second_browser(server, tmp_path):
         other.quit()
 
 
+def import_example(browser) -> None:
+    """« Importer un questionnaire » with the bundled example, as a buyer does; ends on its plan."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(browser.base + "/")
+    browser.find_element(By.LINK_TEXT, "Importer un questionnaire").click()
+    browser.find_element(By.ID, "questionnaire").send_keys(str(EXAMPLE))
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    wait_for(lambda: "/plan/" in browser.current_url, what="la page du plan")
+
+
 def test_a_buyer_imports_the_example_and_downloads_the_dce_zip(browser):
     from selenium.webdriver.common.by import By
 
     browser.get(browser.base + "/")
     browser.shot("accueil")
-    browser.find_element(By.LINK_TEXT, "Importer un questionnaire").click()
-    browser.find_element(By.ID, "questionnaire").send_keys(str(EXAMPLE))
-    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
-    wait_for(lambda: "/plan/" in browser.current_url, what="la page du plan")
+    import_example(browser)
     assert "importé : 3 lots" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     browser.shot("plan")
     browser.find_element(By.LINK_TEXT, "Aperçu des pièces et génération du DCE").click()
@@ -210,9 +218,7 @@ def test_the_plan_changes_after_an_override(browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    browser.get(browser.base + "/")
-    browser.find_element(By.LINK_TEXT, "2026-TRV-014").click()
-    browser.find_element(By.LINK_TEXT, "Voir le plan").click()
+    import_example(browser)
     card = browser.find_element(By.ID, "lot-0-plan_de_progres")
     assert card.find_element(By.CSS_SELECTOR, ".etat").text == "écartée"
     card.find_element(By.TAG_NAME, "summary").click()
@@ -258,12 +264,15 @@ def test_keyboard_only_the_interview_is_reachable_and_the_focus_visible(browser)
     assert seen.index("acheteur.nom") < seen.index("marche.reference") < seen.index("marche.objet")
 
 
-def test_screenshots_were_taken(browser):
-    """The main pages' captures of this module exist (they go with CI's artefacts when kept)."""
+def test_home_lists_the_markets_with_french_dates(browser):
     from selenium.webdriver.common.by import By
 
+    import_example(browser)
     browser.get(browser.base + "/")
-    browser.shot("fin")
-    assert (browser.shots / "fin.png").stat().st_size > 1000
+    browser.shot("accueil-marches")
+    assert (browser.shots / "accueil-marches.png").stat().st_size > 1000
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
-    assert re.search(r"\d{1,2} \w+ 20\d\d", browser.find_element(By.TAG_NAME, "table").text)  # French dates
+    dates = [row.find_elements(By.TAG_NAME, "td")[3].text for row in browser.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+    assert dates and all(re.fullmatch(rf"(1er|\d{{1,2}}) ({'|'.join(months)}) 20\d\d à \d\d:\d\d", d) for d in dates), dates

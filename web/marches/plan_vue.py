@@ -124,29 +124,28 @@ def figures(consideration: dict[str, Any]) -> list[Figure]:
     calcul = consideration.get("calcul") or {}
     if not calcul:
         return []
-    from .templatetags.clausier import euros, heures, nombre, pourcent
-
     origins = api.origin_labels()
     where = calcul.get("origines") or {}
-    out = [Figure("Montant retenu pour le calcul", f"{euros(calcul.get('montant_ht'))} HT",
-                  BASE_LABELS.get(calcul.get("base", ""), ""))]
-    out.append(Figure("Part de main-d'œuvre", pourcent(calcul.get("part_main_oeuvre")),
-                      origins.get(where.get("part_main_oeuvre", ""), "")))
-    out.append(Figure("Taux d'insertion", pourcent(calcul.get("taux_insertion")), origins.get(where.get("taux_insertion", ""), "")))
-    out.append(Figure("Coût horaire chargé", f"{euros(calcul.get('cout_horaire'))} / heure",
-                      origins.get(where.get("cout_horaire", ""), "")))
+
+    def origin(name: str) -> str:
+        return origins.get(where.get(name, ""), "")
+
+    out = [Figure("Montant retenu pour le calcul", api.fr_euros(calcul["montant_ht"], ht=True),
+                  BASE_LABELS.get(calcul.get("base", ""), "")),
+           Figure("Part de main-d'œuvre", api.fr_pourcent(calcul["part_main_oeuvre"]), origin("part_main_oeuvre")),
+           Figure("Taux d'insertion", api.fr_pourcent(calcul["taux_insertion"]), origin("taux_insertion")),
+           Figure("Coût horaire chargé", f"{api.fr_euros(calcul['cout_horaire'])} / heure", origin("cout_horaire"))]
     if calcul.get("heures_minimum_territoire") is not None:
-        out.append(Figure("Minimum d'heures du territoire", heures(calcul["heures_minimum_territoire"]),
-                          origins.get(where.get("heures_minimum_territoire", ""), "")))
+        out.append(Figure("Minimum d'heures du territoire", api.fr_heures(calcul["heures_minimum_territoire"]),
+                          origin("heures_minimum_territoire")))
     if calcul.get("penalite_horaire") is not None:
-        out.append(Figure("Pénalité par heure non réalisée", euros(calcul["penalite_horaire"]),
-                          origins.get(where.get("penalite_horaire", ""), "")))
-    if consideration.get("heures") is not None:
-        out.append(Figure("Heures d'insertion", heures(consideration["heures"])))
-    if consideration.get("heures_maximum") is not None:
-        out.append(Figure("Heures au montant maximum", heures(consideration["heures_maximum"])))
+        out.append(Figure("Pénalité par heure non réalisée", api.fr_euros(calcul["penalite_horaire"]),
+                          origin("penalite_horaire")))
+    for key, label in (("heures", "Heures d'insertion"), ("heures_maximum", "Heures au montant maximum")):
+        if consideration.get(key) is not None:
+            out.append(Figure(label, api.fr_heures(consideration[key])))
     if consideration.get("heures_par_100k") is not None:
-        out.append(Figure("Heures par tranche de 100 000 € HT commandés", nombre(consideration["heures_par_100k"])))
+        out.append(Figure("Heures par tranche de 100 000 € HT commandés", api.fr_nombre(consideration["heures_par_100k"])))
     return out
 
 
