@@ -81,6 +81,26 @@ def test_an_override_without_a_reason_is_refused_beside_the_reason_field(client,
     assert imported.donnees == before
 
 
+def test_a_choice_for_every_lot_at_once(client, imported):
+    page = client.get(f"/marches/{imported.pk}/plan/").content.decode()
+    assert 'name="considerations.illettrisme"' in page and 'name="justifications.illettrisme"' in page
+    response = client.post(f"/marches/{imported.pk}/plan/choix/", {"considerations.illettrisme": "oui",
+                                                                    "justifications.illettrisme": "Chantier école."},
+                           HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Enregistré : le plan ci-dessous en tient compte." in page
+    assert [_status(page, lot, "illettrisme") for lot in range(3)] == ["retenue"] * 3
+    assert "Choix fixé pour tout le marché : retenir — « Chantier école. »" in page
+    imported.refresh_from_db()
+    assert imported.donnees["considerations"] == {"illettrisme": "oui"}
+    # a lot may still decide otherwise: its own choice wins
+    _override(client, imported.pk, 2, "illettrisme", "non", "Charpente posée en atelier.")
+    page = client.get(f"/marches/{imported.pk}/plan/").content.decode()
+    assert [_status(page, lot, "illettrisme") for lot in range(3)] == ["retenue", "retenue", "ecartee"]
+    refused = client.post(f"/marches/{imported.pk}/plan/choix/", {"considerations.egalite_diversite": "non"})
+    assert refused.status_code == 422 and "indiquez la raison de ce choix" in refused.content.decode()
+
+
 def test_a_reason_too_long_gets_the_engine_message(client, imported):
     response = _override(client, imported.pk, 0, "illettrisme", "oui", "x" * 2001)
     page = response.content.decode()

@@ -98,6 +98,45 @@ def lot_views(plan: dict[str, Any], data: dict[str, Any], library: api.Library,
     return out
 
 
+@dataclass
+class MarketChoice:
+    """A choice made for every lot at once (``considerations.<type>`` and ``justifications.<type>``)."""
+
+    type: str
+    label: str
+    choice: str
+    reason: str
+    issues: dict[str, list[str]]
+
+    @property
+    def choice_path(self) -> str:
+        return f"considerations.{self.type}"
+
+    @property
+    def reason_path(self) -> str:
+        return f"justifications.{self.type}"
+
+    @property
+    def choice_id(self) -> str:
+        return chemins.html_id(self.choice_path)
+
+    @property
+    def reason_id(self) -> str:
+        return chemins.html_id(self.reason_path)
+
+
+def market_choices(data: dict[str, Any], issues: Optional[list[api.Issue]] = None) -> list[MarketChoice]:
+    issues = issues or []
+    out = []
+    for type_ in api.CONSIDERATION_TYPES:
+        choice = MarketChoice(type_, api.TYPE_LABELS.get(type_, type_), _choice(chemins.get(data, f"considerations.{type_}")),
+                              chemins.get(data, f"justifications.{type_}") or "", {})
+        choice.issues = {p: [i.message for i in issues if chemins.concerns(i.path, p)]
+                         for p in (choice.choice_path, choice.reason_path)}
+        out.append(choice)
+    return out
+
+
 def legal_bases(library: api.Library, type_: str) -> list[dict[str, str]]:
     """A type's legal bases as the library states them: keys of its registry of references (``references.yaml``),
     or, in releases made before the registry, mappings with the reference written out."""

@@ -361,8 +361,10 @@ def _plan_context(marche: Marche, issues: Optional[list[api.Issue]] = None) -> d
     result = moteur.ENGINE.plan(loaded, lib)
     data = api.plan_data(result)
     lots = plan_vue.lot_views(data, marche.donnees, lib, issues)
+    choices = plan_vue.market_choices(marche.donnees, issues)
     warnings = [w["code"] for w in data.get("avertissements", [])]
-    return {"marche": marche, "plan": data, "lots": lots, "choix": plan_vue.CHOICES,
+    return {"marche": marche, "plan": data, "lots": lots, "choix": plan_vue.CHOICES, "choix_marche": choices,
+            "choix_marche_ouvert": any(c.choice != "auto" or any(c.issues.values()) for c in choices),
             "a_completer": data.get("a_completer"),
             "exception": chemins.get(marche.donnees, "justifications.exception_condition_sociale") or "",
             "exception_utile": "condition_sociale_obligatoire" in warnings or bool(
