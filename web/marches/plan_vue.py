@@ -28,21 +28,20 @@ class Figure:
 
 
 @dataclass
-class Consideration:
+class Choice:
+    """A buyer's word on one type (``auto``, ``oui``, ``non``) and its reason, at the questionnaire paths given."""
+
     type: str
     label: str
-    statut: str
-    raisons: list[str]
-    data: dict[str, Any]
-    bases: list[dict[str, str]]
     choice_path: str
     reason_path: str
     choice: str = "auto"
     reason: str = ""
-    market_choice: str = ""
-    market_reason: str = ""
     issues: dict[str, list[str]] = field(default_factory=dict)
-    figures: list[Figure] = field(default_factory=list)
+
+    def attach(self, issues: list[api.Issue]) -> None:
+        self.issues = {p: [i.message for i in issues if chemins.concerns(i.path, p)]
+                       for p in (self.choice_path, self.reason_path)}
 
     @property
     def has_issues(self) -> bool:
@@ -55,6 +54,19 @@ class Consideration:
     @property
     def reason_id(self) -> str:
         return chemins.html_id(self.reason_path)
+
+
+@dataclass
+class Consideration(Choice):
+    """One type for one lot: the plan's decision, and the lot's own choice on it."""
+
+    statut: str = ""
+    raisons: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    bases: list[dict[str, str]] = field(default_factory=list)
+    market_choice: str = ""
+    market_reason: str = ""
+    figures: list[Figure] = field(default_factory=list)
 
 
 @dataclass
@@ -83,56 +95,27 @@ def lot_views(plan: dict[str, Any], data: dict[str, Any], library: api.Library,
             type_ = c["type"]
             choice_path = f"lots[{index}].considerations.{type_}"
             reason_path = f"lots[{index}].justifications.{type_}"
-            bases = legal_bases(library, type_)
             view = Consideration(
-                type_, api.TYPE_LABELS.get(type_, type_), c["statut"], list(c["raisons"]), c, bases,
-                choice_path, reason_path,
+                type_, api.TYPE_LABELS.get(type_, type_), choice_path, reason_path,
                 choice=_choice(chemins.get(data, choice_path)), reason=chemins.get(data, reason_path) or "",
+                statut=c["statut"], raisons=list(c["raisons"]), data=c, bases=legal_bases(library, type_),
                 market_choice=_choice(chemins.get(data, f"considerations.{type_}"), ""),
-                market_reason=chemins.get(data, f"justifications.{type_}") or "")
-            view.figures = figures(c)
-            view.issues = {p: [i.message for i in issues if chemins.concerns(i.path, p)] for p in (choice_path, reason_path)}
+                market_reason=chemins.get(data, f"justifications.{type_}") or "", figures=figures(c))
+            view.attach(issues)
             views.append(view)
         out.append(LotView(index, lot["numero"], lot["intitule"], lot["secteur"],
                            sector.libelle if sector else lot["secteur"], views, lot["avertissements"]))
     return out
 
 
-@dataclass
-class MarketChoice:
-    """A choice made for every lot at once (``considerations.<type>`` and ``justifications.<type>``)."""
-
-    type: str
-    label: str
-    choice: str
-    reason: str
-    issues: dict[str, list[str]]
-
-    @property
-    def choice_path(self) -> str:
-        return f"considerations.{self.type}"
-
-    @property
-    def reason_path(self) -> str:
-        return f"justifications.{self.type}"
-
-    @property
-    def choice_id(self) -> str:
-        return chemins.html_id(self.choice_path)
-
-    @property
-    def reason_id(self) -> str:
-        return chemins.html_id(self.reason_path)
-
-
-def market_choices(data: dict[str, Any], issues: Optional[list[api.Issue]] = None) -> list[MarketChoice]:
-    issues = issues or []
+def market_choices(data: dict[str, Any], issues: Optional[list[api.Issue]] = None) -> list[Choice]:
+    """The choices made for every lot at once (``considerations.<type>``, ``justifications.<type>``)."""
     out = []
     for type_ in api.CONSIDERATION_TYPES:
-        choice = MarketChoice(type_, api.TYPE_LABELS.get(type_, type_), _choice(chemins.get(data, f"considerations.{type_}")),
-                              chemins.get(data, f"justifications.{type_}") or "", {})
-        choice.issues = {p: [i.message for i in issues if chemins.concerns(i.path, p)]
-                         for p in (choice.choice_path, choice.reason_path)}
+        choice_path, reason_path = f"considerations.{type_}", f"justifications.{type_}"
+        choice = Choice(type_, api.TYPE_LABELS.get(type_, type_), choice_path, reason_path,
+                        _choice(chemins.get(data, choice_path)), chemins.get(data, reason_path) or "")
+        choice.attach(issues or [])
         out.append(choice)
     return out
 

@@ -364,7 +364,7 @@ def _plan_context(marche: Marche, issues: Optional[list[api.Issue]] = None) -> d
     choices = plan_vue.market_choices(marche.donnees, issues)
     warnings = [w["code"] for w in data.get("avertissements", [])]
     return {"marche": marche, "plan": data, "lots": lots, "choix": plan_vue.CHOICES, "choix_marche": choices,
-            "choix_marche_ouvert": any(c.choice != "auto" or any(c.issues.values()) for c in choices),
+            "choix_marche_ouvert": any(c.choice != "auto" or c.has_issues for c in choices),
             "a_completer": data.get("a_completer"),
             "exception": chemins.get(marche.donnees, "justifications.exception_condition_sociale") or "",
             "exception_utile": "condition_sociale_obligatoire" in warnings or bool(
