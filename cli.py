@@ -1,8 +1,9 @@
-"""clausier's command line: a thin click layer over the drafting engine.
+"""clausier's command line: a thin click layer over the engine's one API (``drafting.api``).
 
-Every ClausierError becomes its French message on stderr and its exit code
-(2 for bad input); an unexpected bug gives a short message, and the traceback
-only with CLAUSIER_DEBUG=1.
+cli.py imports nothing of the engine but ``drafting.api`` (a test holds it to that). Every
+ClausierError becomes its French message on stderr and its exit code, from the one table of
+``drafting.errors`` (README, « Codes de sortie »); an unexpected bug gives a short message, and
+the traceback only with CLAUSIER_DEBUG=1. ``serve`` starts the web face, which calls the same API.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import atexit
 import functools
 import gc
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import click
 
-from drafting import __version__
+from drafting import api
 
 # At exit the interpreter collects every object before freeing the modules: after a batch that is
 # ≈ 50 ms of pure waste. Frozen, they are skipped (open files are closed by ``with`` everywhere).
@@ -28,32 +28,28 @@ atexit.register(gc.freeze)
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from drafting.errors import ClausierError
-
         try:
             return command(*args, **kwargs)
-        except ClausierError as exc:
+        except api.ClausierError as exc:
             click.echo(exc.render(), err=True)
             sys.exit(exc.exit_code)
         except BrokenPipeError:  # output piped into head: not an error
             sys.stderr.close()
-            sys.exit(0)
+            sys.exit(api.EXIT_OK)
         except (KeyboardInterrupt, click.exceptions.Abort):
             click.echo("Interrompu : aucun fichier partiel n'a été laissé.", err=True)
-            sys.exit(130)
+            sys.exit(api.EXIT_INTERRUPTED)
         except Exception as exc:  # a bug: say so plainly, keep the details for developers
             if os.environ.get("CLAUSIER_DEBUG"):
                 raise
             click.echo(f"Erreur interne de clausier ({type(exc).__name__} : {exc}). Relancez avec CLAUSIER_DEBUG=1 "
                        "et transmettez le message à l'équipe.", err=True)
-            sys.exit(1)
+            sys.exit(api.EXIT_BUG)
     return wrapper
 
 
-def _library(path: str | None, version: str | None = None):
-    from drafting.library.core import load_library
-
-    return load_library(Path(path) if path else None, version)
+def _library(path: Optional[str], version: Optional[str] = None) -> api.Library:
+    return api.library(Path(path) if path else None, version)
 
 
 library_option = click.option("--library", "library_dir", metavar="DOSSIER", envvar="CLAUSIER_LIBRARY",
@@ -64,7 +60,7 @@ version_option = click.option("--library-version", "library_version", metavar="V
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="clausier", message="%(prog)s %(version)s")
+@click.version_option(api.__version__, prog_name="clausier", message="%(prog)s %(version)s")
 def main() -> None:
     """clausier : rédige les clauses sociales d'un marché public à partir d'un questionnaire."""
 
@@ -76,10 +72,8 @@ def main() -> None:
 @library_option
 @version_option
 @friendly_errors
-def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version: str | None) -> None:
+def plan(questionnaire: Path, fmt: str, library_dir: Optional[str], library_version: Optional[str]) -> None:
     """Décide, lot par lot, des considérations sociales adaptées, avec leurs raisons."""
-    from drafting import api
-
     library = _library(library_dir, library_version)
     result = api.plan(api.read_questionnaire(questionnaire, library), library)
     click.echo(api.plan_json_text(result) if fmt == "json" else api.plan_text(result), nl=False)
@@ -99,31 +93,26 @@ def plan(questionnaire: Path, fmt: str, library_dir: str | None, library_version
 @library_option
 @version_option
 @friendly_errors
-def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, ccap_modele: Path | None, pdf: bool,
-             library_dir: str | None, library_version: str | None) -> None:
+def generate(questionnaire: Path, out_dir: Path, premier_article: Optional[int], ccap_modele: Optional[Path], pdf: bool,
+             library_dir: Optional[str], library_version: Optional[str]) -> None:
     """Écrit les pièces Word, la grille de suivi Excel et le manifeste du marché."""
-    from drafting.common.files import wait_for_removals
-    from drafting.dce.market import Options, render_market, write_market
-    from drafting.intake.reader import load_questionnaire
-
     library = _library(library_dir, library_version)
-    loaded = load_questionnaire(questionnaire, library)
+    loaded = api.read_questionnaire(questionnaire, library)
     model = (str(ccap_modele), ccap_modele.read_bytes()) if ccap_modele else None
-    files, result = render_market(loaded, library, Options(premier_article, model, pdf))
-    target = write_market(out_dir, loaded.model.marche.reference, files)
-    wait_for_removals()  # the previous version of the market is gone when the command returns
-    click.echo(f"Marché {result.reference} : {len(files)} fichiers écrits dans {target}")
-    for name in sorted(files):
+    rendered = api.render_market(loaded, library, api.Options(premier_article, model, pdf))
+    target = api.write_market(out_dir, rendered)  # the previous version of the market is gone when it returns
+    result = rendered.plan
+    click.echo(f"Marché {result.reference} : {len(rendered.files)} fichiers écrits dans {target}")
+    for name in sorted(rendered.files):
         click.echo(f"  {name}")
-    warnings = [w for lot in result.lots for w in lot.avertissements] + result.avertissements
-    if warnings:
-        click.echo(f"{len(warnings)} avertissement(s) : voir « clausier plan {questionnaire} ».")
+    if rendered.warnings:
+        click.echo(f"{len(rendered.warnings)} avertissement(s) : voir « clausier plan {questionnaire} ».")
     if result.a_completer:
         click.echo(f"{len(result.a_completer)} zone(s) à compléter avant publication : voir la première page de "
                    f"{result.reference}_note-de-synthese.docx.")
     else:
         click.echo("Aucune zone à compléter avant publication.")
-    pending = json.loads(files["manifest.json"])["bibliotheque"].get("modifications_non_publiees")
+    pending = rendered.manifest["bibliotheque"].get("modifications_non_publiees")
     if pending:
         click.echo(f"Attention : la bibliothèque {library.version} comporte {len(pending)} modification(s) non publiée(s) ; "
                    "le manifeste les énumère. Publiez-la (« clausier library release ») avant de diffuser ce DCE.", err=True)
@@ -132,16 +121,12 @@ def generate(questionnaire: Path, out_dir: Path, premier_article: int | None, cc
 @main.command()
 @library_option
 @friendly_errors
-def secteurs(library_dir: str | None) -> None:
+def secteurs(library_dir: Optional[str]) -> None:
     """Liste les secteurs de la bibliothèque, avec leurs valeurs par défaut."""
-    from drafting.common import formatting as fr
-
     library = _library(library_dir)
     click.echo(f"Secteurs de la bibliothèque {library.version} :")
-    for sector in library.sectors.values():
-        hours = "heures d'insertion adaptées" if sector.adapte_heures else "heures peu adaptées"
-        click.echo(f"  {sector.id:<28} {sector.libelle} — main-d'œuvre {fr.pourcent(sector.part_main_oeuvre)}, "
-                   f"{fr.euros(sector.cout_horaire)}/h, {hours}".replace(fr.NBSP, " ").replace(fr.NNBSP, " "))
+    for line in api.sector_lines(library):
+        click.echo(f"  {line}")
 
 
 @main.command()
@@ -159,40 +144,35 @@ def secteurs(library_dir: str | None) -> None:
 @library_option
 @version_option
 @friendly_errors
-def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool, only_impacted: bool, since: str | None,
-          premier_article: int, library_dir: str | None, library_version: str | None) -> None:
+def batch(dossier: Path, out_dir: Path, jobs: int, shard_text: str, force: bool, only_impacted: bool, since: Optional[str],
+          premier_article: int, library_dir: Optional[str], library_version: Optional[str]) -> None:
     """Génère tous les questionnaires d'un dossier (yaml, yml, json, formulaire xlsx) ; les marchés inchangés sont
-    laissés tels quels."""
-    from drafting.portfolio.batch import ECHEC, IGNORE, INCHANGE, PRODUIT, Settings, Shard, discover, run_batch
+    laissés tels quels.
 
-    paths = discover(dossier, out_dir, Shard.parse(shard_text))
-    settings = Settings(out_dir, library_dir, library_version, force, premier_article)
-    only = None
-    if only_impacted:
-        from drafting.portfolio.impact import impacted
-
-        only = {i.reference for i in impacted(out_dir, _library(library_dir, library_version), since)} if out_dir.is_dir() else set()
-    summary = run_batch(paths, settings, jobs, _progress(), only)
+    Code de sortie 6 si des questionnaires sont en échec (les autres marchés sont écrits ; les échecs sont listés).
+    """
+    produced, unchanged, failed, ignored = api.batch_statuses()
+    summary = api.run_batch(dossier, out_dir, jobs=jobs, shard=shard_text, force=force, only_impacted=only_impacted,
+                            since=since, premier_article=premier_article, library_dir=library_dir,
+                            library_version=library_version, report=_progress(failed))
     for outcome in summary.outcomes:
-        if outcome.status in (ECHEC, IGNORE):
-            label = "échec" if outcome.status == ECHEC else "ignoré"
+        if outcome.status in (failed, ignored):
+            label = "échec" if outcome.status == failed else "ignoré"
             click.echo(f"{label} : {outcome.path}\n  " + outcome.message.replace("\n", "\n  "), err=True)
     seconds = f"{summary.seconds:.1f}".replace(".", ",")
-    extra = f", {summary.count(IGNORE)} ignoré(s)" if summary.count(IGNORE) else ""
+    extra = f", {summary.count(ignored)} ignoré(s)" if summary.count(ignored) else ""
     extra += f", {summary.skipped} non touché(s) par la bibliothèque" if summary.skipped else ""
-    click.echo(f"{len(summary.outcomes)} questionnaire(s) : {summary.count(PRODUIT)} produit(s), "
-               f"{summary.count(INCHANGE)} inchangé(s), {summary.count(ECHEC)} en échec{extra}, en {seconds} s")
+    click.echo(f"{len(summary.outcomes)} questionnaire(s) : {summary.count(produced)} produit(s), "
+               f"{summary.count(unchanged)} inchangé(s), {summary.count(failed)} en échec{extra}, en {seconds} s")
     if summary.failed:
-        sys.exit(1)
+        sys.exit(api.EXIT_PARTIAL)
 
 
-def _progress():
+def _progress(failed: str) -> Callable[[Any, int, int], None]:
     """A progress line on a terminal, plain log lines otherwise (CI logs, cron mails)."""
-    from drafting.portfolio.batch import ECHEC
-
     interactive = sys.stderr.isatty()
 
-    def report(outcome, done: int, count: int) -> None:
+    def report(outcome: Any, done: int, count: int) -> None:
         name = outcome.reference or outcome.path.name
         if interactive:
             width = 30
@@ -200,8 +180,8 @@ def _progress():
             click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{count} {name[:40]:<40}", err=True, nl=done == count)
         else:
             seconds = f"{outcome.seconds:.2f} s".replace(".", ",")
-            click.echo(f"[{done}/{count}] {name} : {outcome.status}" + (f" ({seconds})" if outcome.status != ECHEC and outcome.seconds else ""),
-                       err=True)
+            timing = f" ({seconds})" if outcome.status != failed and outcome.seconds else ""
+            click.echo(f"[{done}/{count}] {name} : {outcome.status}{timing}", err=True)
     return report
 
 
@@ -211,41 +191,37 @@ def _progress():
               help="Classeur de la revue : une recommandation par marché, synthèse, anomalies.")
 @click.option("--modele", "modele", type=click.Path(dir_okay=False, path_type=Path), metavar="PROGRAMME.xlsx",
               help="Écrit le classeur vierge du programme (listes déroulantes, instructions) au lieu d'une revue.")
-@click.option("--acheteur-type", "acheteur_type", type=click.Choice(["etat", "collectivite", "epci", "departement", "region", "etablissement_sante",
-                                                        "bailleur_social", "autre"]), default="collectivite",
-              show_default=True, help="Type d'acheteur (seuils européens).")
+@click.option("--acheteur-type", "acheteur_type", type=click.Choice(["etat", "collectivite", "epci", "departement", "region",
+                                                                     "etablissement_sante", "bailleur_social", "autre"]),
+              default="collectivite", show_default=True, help="Type d'acheteur (seuils européens).")
 @library_option
 @friendly_errors
-def revue(programme: Path | None, out_file: Path | None, modele: Path | None, acheteur_type: str,
-          library_dir: str | None) -> None:
+def revue(programme: Optional[Path], out_file: Optional[Path], modele: Optional[Path], acheteur_type: str,
+          library_dir: Optional[str]) -> None:
     """Revue de marchés : les considérations sociales adaptées à chaque marché d'un programme d'achats.
 
-    Code de sortie 0 si toutes les lignes ont été lues, 1 si des lignes ont été rejetées (voir « Anomalies »),
-    2 si le fichier lui-même est illisible (aucun fichier écrit).
+    Code de sortie 0 si toutes les lignes ont été lues, 6 si des lignes ont été rejetées (la revue est écrite ;
+    voir « Anomalies »), 2 si le fichier lui-même est illisible (aucun fichier écrit).
     """
-    from drafting.errors import InputError, OutputError
-    from drafting.portfolio.revue import build_review_xlsx, build_template_xlsx, review, summary_text, write_review
-
     if modele is not None:
         if programme is not None or out_file is not None:
-            raise InputError("--modele s'emploie seul : « clausier revue --modele programme.xlsx ».")
+            raise api.InputError("--modele s'emploie seul : « clausier revue --modele programme.xlsx ».")
         if modele.exists():
-            raise OutputError(f"{modele} existe déjà : choisissez un autre nom, un programme rempli ne doit pas être écrasé")
-        write_review(modele, build_template_xlsx(_library(library_dir)))
+            raise api.OutputError(f"{modele} existe déjà : choisissez un autre nom, un programme rempli ne doit pas être écrasé")
+        api.write_file(modele, api.programme_template(_library(library_dir)), noun="classeur")
         click.echo(f"Modèle de programme écrit : {modele} (une ligne par marché ; voir la feuille « Instructions »).")
         return
     if programme is None or out_file is None:
-        raise InputError("indiquez le programme et --out : « clausier revue programme.xlsx --out revue.xlsx » "
-                               "(ou « clausier revue --modele programme.xlsx » pour le modèle vierge).")
-    library = _library(library_dir)
-    result = review(programme, library, acheteur_type)
-    write_review(out_file, build_review_xlsx(result, library), (programme,))
+        raise api.InputError("indiquez le programme et --out : « clausier revue programme.xlsx --out revue.xlsx » "
+                             "(ou « clausier revue --modele programme.xlsx » pour le modèle vierge).")
+    result, workbook, summary = api.review_programme(programme, _library(library_dir), acheteur_type)
+    api.write_file(out_file, workbook, (programme,), noun="classeur")
     for anomalie in result.anomalies:
         click.echo(anomalie.render(), err=True)
-    click.echo(summary_text(result) + f"Revue écrite : {out_file}", nl=True)
+    click.echo(summary + f"Revue écrite : {out_file}", nl=True)
     if not result.complete:
         click.echo(f"{len(result.anomalies)} anomalie(s) : voir la feuille « Anomalies » de {out_file}.", err=True)
-        sys.exit(1)
+        sys.exit(api.EXIT_PARTIAL)
 
 
 @main.group()
@@ -258,14 +234,16 @@ def _short(path: str) -> str:
     return path[len(cwd):] if path.startswith(cwd) else path
 
 
+def _root(library_dir: Optional[str]) -> Path:
+    return api.engine().library_root(Path(library_dir) if library_dir else None)
+
+
 @library.command("init")
 @click.argument("dossier", type=click.Path(file_okay=False, path_type=Path))
 @friendly_errors
 def library_init(dossier: Path) -> None:
     """Crée dans DOSSIER une copie de la bibliothèque, versions publiées comprises."""
-    from drafting.facilitators.release import init_library
-
-    init_library(dossier, Path(os.environ["CLAUSIER_LIBRARY"]) if os.environ.get("CLAUSIER_LIBRARY") else None)
+    api.library_init(dossier, Path(os.environ["CLAUSIER_LIBRARY"]) if os.environ.get("CLAUSIER_LIBRARY") else None)
     click.echo(f"Bibliothèque copiée dans {dossier}. Travaillez-y avec « --library {dossier} » "
                f"ou « export CLAUSIER_LIBRARY={dossier} ».")
 
@@ -275,19 +253,17 @@ def library_init(dossier: Path) -> None:
 @version_option
 @click.option("--versions", "show_versions", is_flag=True, help="Liste les versions publiées de la bibliothèque.")
 @friendly_errors
-def library_list(library_dir: str | None, library_version: str | None, show_versions: bool) -> None:
+def library_list(library_dir: Optional[str], library_version: Optional[str], show_versions: bool) -> None:
     """Liste les fragments (identifiant, version, statut, date d'effet)."""
-    from drafting.facilitators.release import pending_changes, release_versions
-
     lib = _library(library_dir, library_version)
     if show_versions:
         for entry in lib.changelog:
             click.echo(f"{entry.get('version')}  {entry.get('date')}  {entry.get('resume', '')}")
-        missing = set(release_versions(lib.root)) - {str(e.get("version")) for e in lib.changelog}
+        missing = set(api.release_versions(lib.root)) - {str(e.get("version")) for e in lib.changelog}
         for version in sorted(missing):
             click.echo(f"{version}  (publiée, sans entrée de changelog)")
         return
-    changed = {c.name: c for c in pending_changes(lib)} if lib.release is None else {}
+    changed = {c.name: c for c in api.pending_changes(lib)} if lib.release is None else {}
     click.echo(f"Bibliothèque {lib.version}" + (" (version publiée)" if lib.release else f" — {lib.root}"))
     for fragment in sorted(lib.fragments.values(), key=lambda f: (f.type != "commun", f.type, f.ordre, f.id)):
         mark = f"  [{changed[fragment.id].kind}]" if fragment.id in changed else ""
@@ -300,13 +276,9 @@ def library_list(library_dir: str | None, library_version: str | None, show_vers
               help="Une version publiée du fragment (par défaut : celle du dossier de travail).")
 @library_option
 @friendly_errors
-def library_show(fragment_id: str, fragment_version: str | None, library_dir: str | None) -> None:
+def library_show(fragment_id: str, fragment_version: Optional[str], library_dir: Optional[str]) -> None:
     """Affiche un fragment : métadonnées et texte."""
-    from drafting.facilitators.release import fragment_text, fragment_versions
-
-    lib = _library(library_dir)
-    label, text = fragment_text(lib.root, fragment_id, fragment_version)
-    versions = fragment_versions(lib.root, fragment_id)
+    label, text, versions = api.fragment_text(_library(library_dir).root, fragment_id, fragment_version)
     click.echo(f"# {label} — versions publiées : {', '.join(versions) or 'aucune'}")
     click.echo(text, nl=not text.endswith("\n"))
 
@@ -315,19 +287,14 @@ def library_show(fragment_id: str, fragment_version: str | None, library_dir: st
 @library_option
 @click.option("--corriger", is_flag=True, help="Corrige d'abord la typographie française des fragments.")
 @friendly_errors
-def library_check(library_dir: str | None, corriger: bool) -> None:
-    """Vérifie la bibliothèque ; code de sortie 1 s'il reste une erreur."""
-    from drafting.library.core import default_root
-    from drafting.facilitators.check import check_library, summary
-
-    root = Path(library_dir) if library_dir else default_root()
-    problems = check_library(root, fix_typography=corriger)
+def library_check(library_dir: Optional[str], corriger: bool) -> None:
+    """Vérifie la bibliothèque ; code de sortie 3 s'il reste une erreur (comme toute erreur de bibliothèque)."""
+    problems, counts = api.check_library(_root(library_dir), fix_typography=corriger)
     for problem in problems:
         click.echo(_short(str(problem)))
-    counts = summary(problems)
     click.echo(f"{counts['erreur']} erreur(s), {counts['avertissement']} avertissement(s).")
     if counts["erreur"]:
-        sys.exit(1)
+        sys.exit(api.EXIT_LIBRARY)
 
 
 @library.command("diff")
@@ -335,12 +302,9 @@ def library_check(library_dir: str | None, corriger: bool) -> None:
 @click.argument("versions", nargs=-1, metavar="[V1 [V2]]")
 @library_option
 @friendly_errors
-def library_diff(fragment_id: str, versions: tuple[str, ...], library_dir: str | None) -> None:
+def library_diff(fragment_id: str, versions: tuple[str, ...], library_dir: Optional[str]) -> None:
     """Différences d'un fragment entre deux versions (par défaut : dernière publiée et dossier de travail)."""
-    from drafting.facilitators.release import fragment_diff
-
-    lib = _library(library_dir)
-    click.echo(fragment_diff(lib.root, fragment_id, versions), nl=False)
+    click.echo(api.fragment_diff(_library(library_dir).root, fragment_id, versions), nl=False)
 
 
 @library.command("release")
@@ -349,13 +313,9 @@ def library_diff(fragment_id: str, versions: tuple[str, ...], library_dir: str |
               help="Numéro de la nouvelle version (par défaut : le suivant).")
 @library_option
 @friendly_errors
-def library_release(message: str, new_version: str | None, library_dir: str | None) -> None:
+def library_release(message: str, new_version: Optional[str], library_dir: Optional[str]) -> None:
     """Publie une nouvelle version : verrou, copies immuables, changelog."""
-    from drafting.library.core import default_root
-    from drafting.facilitators.release import release
-
-    root = Path(library_dir) if library_dir else default_root()
-    version, changes = release(root, message, new_version)
+    version, changes = api.release_library(_root(library_dir), message, new_version)
     click.echo(f"Version {version} publiée ({len(changes)} modification(s)) :")
     for change in changes:
         click.echo(f"  {change}")
@@ -367,15 +327,11 @@ def library_release(message: str, new_version: str | None, library_dir: str | No
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), metavar="DOSSIER")
 @library_option
 @friendly_errors
-def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, library_dir: str | None) -> None:
+def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, library_dir: Optional[str]) -> None:
     """Rend un fragment dans un document Word, sur un questionnaire, pour relecture."""
-    from drafting.facilitators.preview import preview_fragment, write_preview
-    from drafting.intake.reader import load_questionnaire
-
     lib = _library(library_dir)
-    loaded = load_questionnaire(questionnaire, lib)
-    name, data = preview_fragment(loaded.model, lib, fragment_id)
-    click.echo(f"Aperçu écrit : {write_preview(out_dir, name, data)}")
+    name, data = api.preview_fragment(api.read_questionnaire(questionnaire, lib), lib, fragment_id)
+    click.echo(f"Aperçu écrit : {api.write_preview(out_dir, name, data)}")
 
 
 @library.command("impact")
@@ -384,12 +340,10 @@ def library_preview(fragment_id: str, questionnaire: Path, out_dir: Path, librar
               help="Modifications depuis cette version publiée (par défaut : depuis la génération de chaque marché).")
 @library_option
 @friendly_errors
-def library_impact(out_dir: Path, since: str | None, library_dir: str | None) -> None:
+def library_impact(out_dir: Path, since: Optional[str], library_dir: Optional[str]) -> None:
     """Liste les marchés générés touchés par une modification de la bibliothèque."""
-    from drafting.portfolio.impact import impacted
-
     lib = _library(library_dir)
-    found = impacted(out_dir, lib, since)
+    found = api.impacted(out_dir, lib, since)
     origin = f"depuis la version {since}" if since else "depuis leur génération"
     if not found:
         click.echo(f"Aucun marché de {out_dir} n'est touché par les modifications de la bibliothèque {origin}.")
@@ -411,30 +365,20 @@ def questionnaire() -> None:
 @click.argument("fichier", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @library_option
 @friendly_errors
-def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None:
+def questionnaire_nouveau(fichier: Optional[Path], library_dir: Optional[str]) -> None:
     """Pose les questions dans le terminal, montre le plan et écrit un questionnaire YAML commenté."""
-    from drafting.decide.policy import build_plan
-    from drafting.intake.interview import run, to_yaml
-    from drafting.decide.plan_text import plan_text
-    from drafting.intake.reader import parse_questionnaire
-
-    from drafting.errors import OutputError
-    from drafting.common.files import write_atomic
-
     lib = _library(library_dir)
     if fichier is not None and not fichier.resolve().parent.is_dir():  # said before the questions, not after
-        raise OutputError(f"le dossier {fichier.resolve().parent} n'existe pas : choisissez où écrire le questionnaire")
-    data = run(lib)
-    text = to_yaml(data, "questionnaire.schema.json")
-    loaded = parse_questionnaire(text.encode("utf-8"), str(fichier or "questionnaire.yaml"), lib)
-    click.echo("\n" + plan_text(build_plan(loaded.model, lib)))
+        raise api.OutputError(f"le dossier {fichier.resolve().parent} n'existe pas : choisissez où écrire le questionnaire")
+    data = api.interview(lib)
+    text = api.questionnaire_yaml(data)
+    loaded = api.read_questionnaire(text.encode("utf-8"), lib, str(fichier or "questionnaire.yaml"))
+    click.echo("\n" + api.plan_text(api.engine().plan(loaded.model, lib)))
     target = fichier or Path(f"{loaded.model.marche.reference}.yaml")
-    from drafting.intake.interview import oui_non
-
-    if target.exists() and not oui_non(f"{target} existe déjà : le remplacer ?", False):
+    if target.exists() and not api.ask_yes_no(f"{target} existe déjà : le remplacer ?", False):
         click.echo("Rien n'a été écrit.")
         return
-    write_atomic(target, text.encode("utf-8"), noun="questionnaire")
+    api.write_file(target, text.encode("utf-8"), noun="questionnaire")
     click.echo(f"Questionnaire écrit : {target}. Suite : clausier generate {target} --out sortie")
 
 
@@ -442,21 +386,16 @@ def questionnaire_nouveau(fichier: Path | None, library_dir: str | None) -> None
 @click.argument("fichier", type=click.Path(dir_okay=False, path_type=Path))
 @library_option
 @friendly_errors
-def questionnaire_modele(fichier: Path, library_dir: str | None) -> None:
+def questionnaire_modele(fichier: Path, library_dir: Optional[str]) -> None:
     """Écrit le formulaire Excel à remplir (onglets « Marché » et « Lots », listes déroulantes)."""
-    from drafting.common.files import write_atomic
-    from drafting.intake.form import write_form
-
-    write_atomic(fichier, write_form(_library(library_dir)), noun="formulaire")
+    api.write_file(fichier, api.questionnaire_form(_library(library_dir)), noun="formulaire")
     click.echo(f"Formulaire écrit : {fichier}. Remplissez-le puis : clausier plan {fichier}")
 
 
 @questionnaire.command("schema")
 def questionnaire_schema() -> None:
     """Affiche le schéma JSON du questionnaire (pour l'éditeur : complétion et contrôle des clés)."""
-    from drafting.intake.schema import schema_text
-
-    click.echo(schema_text(), nl=False)
+    click.echo(api.questionnaire_schema_text(), nl=False)
 
 
 @main.group()
@@ -475,25 +414,23 @@ def suivi() -> None:
                    "sont pris dans la grille générée (empreinte vérifiée avec le manifeste), et toute différence avec "
                    "la grille renvoyée est signalée.")
 @friendly_errors
-def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str, marches: Path | None) -> None:
+def suivi_consolider(grilles: tuple[Path, ...], out_file: Optional[Path], fmt: str, marches: Optional[Path]) -> None:
     """Consolide des grilles remplies : engagements, réalisations, écarts, pénalités et indicateurs.
 
     Une seule grille par marché est comptée (celle qui a le plus de lignes saisies) ; les autres sont écartées.
     Code de sortie 0 si toutes les grilles ont été lues (les problèmes de saisie sont des avertissements),
-    2 si une grille n'a pas pu être lue (les autres sont quand même consolidées).
+    6 si une grille n'a pas pu être lue (les autres sont quand même consolidées, le rapport est écrit).
     """
-    from drafting.monitoring.consolidate import build_report_xlsx, consolidate, report_json, report_text, write_report
-
-    result = consolidate(list(grilles), marches)
+    result = api.consolidate(grilles, marches)
     if out_file is not None:
-        write_report(out_file, build_report_xlsx(result), list(grilles))
-    click.echo(report_json(result) if fmt == "json" else report_text(result), nl=False)
+        api.write_file(out_file, api.consolidation_workbook(result), grilles, noun="rapport")
+    click.echo(api.consolidation_json(result) if fmt == "json" else api.consolidation_text(result), nl=False)
     if out_file is not None and fmt == "text":
         click.echo(f"Rapport écrit : {out_file}")
     if result.failures:
         if fmt == "text":
             click.echo(f"{len(result.failures)} grille(s) n'ont pas pu être lues : voir « Fichiers non lus ».", err=True)
-        sys.exit(2)
+        sys.exit(api.EXIT_PARTIAL)
 
 
 @main.command()
@@ -507,7 +444,8 @@ def suivi_consolider(grilles: tuple[Path, ...], out_file: Path | None, fmt: str,
 @friendly_errors
 def serve(host: str, port: int, data_dir: Path | None) -> None:
     """Lance l'application web des acheteurs et affiche son adresse (avec un jeton à usage unique)."""
-    from web.server import ServeError, serve as run
+    from web.server import ServeError
+    from web.server import serve as run
 
     try:
         run(host, port, data_dir)

@@ -27,9 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile

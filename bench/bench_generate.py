@@ -66,21 +66,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    from drafting.dce.market import render_market, write_market
-    from drafting.library.core import load_library
-    from drafting.intake.reader import load_questionnaire
+    from drafting import api
+    from drafting.common.files import write_market
 
-    library = load_library()
+    library = api.library()
     floor = timed(lambda: Path(tempfile.gettempdir(), "clausier-floor.docx").write_bytes(floor_document()), args.repeat)
     print(f"floor (40-page raw document.xml + default parts, written): {floor * 1000:.1f} ms = 1 unit")
     out = Path(tempfile.mkdtemp(prefix="clausier-bench-"))
     for example in sorted((ROOT / "examples").iterdir()):
-        def in_memory():
-            return render_market(load_questionnaire(example, library), library)
+        def in_memory(example: Path = example) -> api.RenderedMarket:
+            return api.render_market(api.read_questionnaire(example, library), library)
 
-        def on_disk():
-            files, plan = in_memory()
-            write_market(out, plan.reference, files)
+        def on_disk(example: Path = example) -> None:
+            rendered = in_memory(example)
+            write_market(out, rendered.reference, rendered.files)  # as before: the old copy's removal not awaited
 
         memory, disk = timed(in_memory, args.repeat), timed(on_disk, args.repeat)
         print(f"{example.name:<32} in memory {memory * 1000:6.1f} ms ({memory / floor:4.2f} units)   "

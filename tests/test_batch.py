@@ -39,7 +39,7 @@ def batch(*args: str):
 def test_batch_produces_every_market_and_reports_the_bad_one(portfolio, tmp_path):
     out = tmp_path / "sortie"
     result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert {p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")} == REFERENCES
     assert "échec : " in result.stderr and "casse.yaml" in result.stderr and "marche : champ obligatoire absent" in result.stderr
     assert re.search(r"4 questionnaire\(s\) : 3 produit\(s\), 0 inchangé\(s\), 1 en échec, en \d+,\d s", result.output)
@@ -151,9 +151,10 @@ def test_a_new_fragment_for_a_retained_type_makes_the_market_change(portfolio, t
 def test_a_new_engine_build_regenerates_everything(portfolio, tmp_path, monkeypatch):
     out = tmp_path / "sortie"
     batch(str(portfolio), "--out", str(out))
-    import drafting.dce.provenance as provenance
+    import drafting.common.build as build
 
-    monkeypatch.setattr(provenance, "engine_fingerprint", lambda: "autre-moteur")
+    build.engine_fingerprint.cache_clear()
+    monkeypatch.setattr(build, "_files", lambda folder, suffixes, prefix="": iter([("autre-moteur.py", b"")]))
     assert "3 produit(s), 0 inchangé(s)" in batch(str(portfolio), "--out", str(out)).output
 
 
@@ -161,7 +162,7 @@ def test_two_questionnaires_with_one_reference_are_both_refused(portfolio, tmp_p
     shutil.copy(portfolio / "example-ecole.yaml", portfolio / "sous-dossier" / "copie-ecole.yaml")
     out = tmp_path / "sortie"
     result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert result.stderr.count("la référence 2026-TRV-014 est aussi celle de") == 2
     assert not (out / "2026-TRV-014").exists() and (out / "2027-SRV-003").is_dir()
 
@@ -207,7 +208,7 @@ def test_odd_manifests_and_generate_only_markets(portfolio, tmp_path):
 def test_a_market_left_aside_by_a_crash_is_put_back(portfolio, tmp_path):
     import os
 
-    from drafting.dce.market import recover_retired
+    from drafting.common.files import recover_retired
 
     out = tmp_path / "sortie"
     batch(str(portfolio), "--out", str(out))
@@ -261,7 +262,7 @@ def test_a_killed_worker_is_reported_and_loses_no_finished_market(portfolio, tmp
     monkeypatch.setattr(batch_module, "_worker", _dies_on_one)  # inherited by the forked workers
     out = tmp_path / "sortie"
     result = batch(str(portfolio), "--out", str(out), "--jobs", "2")
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "processus de travail arrêté" in result.stderr and "nettoyage-accord-cadre.yaml" in result.stderr
     entries = list(out.iterdir()) if out.exists() else []  # the pool may break before any market is done
     produced = {p.name for p in entries if p.is_dir() and not p.name.startswith(".")}

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.monitoring.grid import CONTRATS
+from drafting.common.archive import LIMITS
+from drafting.monitoring.grid_format import CONTRATS
 from tests.conftest import EXAMPLES, questionnaire
 from tests.test_office import needs_soffice, soffice
 
@@ -181,7 +182,7 @@ def test_text_report_and_xlsx_report_are_french_and_written_atomically(filled, t
 
 def test_report_cannot_overwrite_a_grid(filled):
     result = CliRunner().invoke(main, ["suivi", "consolider", str(filled), "--out", str(filled)])
-    assert result.exit_code == 1 and "écraserait" in result.output
+    assert result.exit_code == 4 and "écraserait" in result.output
     assert openpyxl.load_workbook(filled, read_only=True)["Clausier"]["A1"].value == "clausier-grille"
 
 
@@ -237,7 +238,7 @@ def test_not_a_zip_is_reported_and_the_good_file_still_counts(school_grid, tmp_p
     fake = tmp_path / "grille.xlsx"
     fake.write_text("Identifiant;Heures\nENT-001;35\n", encoding="utf-8")
     result = run(fake, school_grid)
-    assert result.exit_code == 2
+    assert result.exit_code == 6
     assert "pas une archive zip" in result.stdout and f"Marché {SCHOOL}" in result.stdout
     assert "n'ont pas pu être lues" in result.stderr
 
@@ -247,7 +248,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     with zipfile.ZipFile(other, "w") as zf:
         zf.writestr("notes.txt", "bonjour")
     result = run(other)
-    assert result.exit_code == 2 and "archive zip qui n'est pas un classeur Excel" in result.stdout
+    assert result.exit_code == 6 and "archive zip qui n'est pas un classeur Excel" in result.stdout
 
 
 def test_truncated_and_damaged_workbooks(school_grid, tmp_path):
@@ -257,7 +258,7 @@ def test_truncated_and_damaged_workbooks(school_grid, tmp_path):
     damaged = rezip(school_grid, tmp_path / "abimee.xlsx",
                     lambda name, data: b"<worksheet><sheetData><row r='2'><c r='A2'" if name == part else data)
     result = run(truncated, damaged)
-    assert result.exit_code == 2
+    assert result.exit_code == 6
     assert "tronquee.xlsx : ce n'est pas un classeur Excel" in result.stdout
     assert "abimee.xlsx : classeur Excel endommagé ou illisible" in result.stdout
 
@@ -268,7 +269,7 @@ def test_workbook_that_is_not_one_of_our_grids(tmp_path):
     wb.active["A1"] = "=1+1"
     wb.save(plain)
     result = run(plain)
-    assert result.exit_code == 2 and "n'est pas une grille de suivi clausier" in result.stdout
+    assert result.exit_code == 6 and "n'est pas une grille de suivi clausier" in result.stdout
 
 
 def test_grid_with_a_missing_sheet(school_grid, tmp_path):
@@ -276,7 +277,7 @@ def test_grid_with_a_missing_sheet(school_grid, tmp_path):
     wb.remove(wb["Suivi heures"])
     wb.save(tmp_path / "incomplete.xlsx")
     result = run(tmp_path / "incomplete.xlsx")
-    assert result.exit_code == 2 and "onglet « Suivi heures » absent" in result.stdout
+    assert result.exit_code == 6 and "onglet « Suivi heures » absent" in result.stdout
 
 
 def test_grid_from_a_newer_clausier_and_tampered_metadata(school_grid, tmp_path):
@@ -287,7 +288,7 @@ def test_grid_from_a_newer_clausier_and_tampered_metadata(school_grid, tmp_path)
     wb["Clausier"]["D14"] = "=1/0"
     wb.save(tmp_path / "alteree.xlsx")
     result = run(tmp_path / "future.xlsx", tmp_path / "alteree.xlsx")
-    assert result.exit_code == 2
+    assert result.exit_code == 6
     assert "format 99" in result.stdout and "mettez clausier à jour" in result.stdout
     assert "altéré (formule en D14)" in result.stdout
 
@@ -318,7 +319,7 @@ def test_rows_beyond_the_input_zone_are_reported_not_counted(school_grid, tmp_pa
 
 def test_missing_file_and_folder_are_reported(tmp_path, school_grid):
     code, report = consolidate_json(tmp_path / "absente.xlsx", tmp_path, school_grid)
-    assert code == 2 and len(report["marches"]) == 1
+    assert code == 6 and len(report["marches"]) == 1
     errors = [f["erreur"] for f in report["fichiers_non_lus"]]
     assert errors == ["fichier introuvable", "c'est un dossier, pas un classeur Excel"]
 
@@ -345,9 +346,9 @@ def test_altered_columns_and_report_into_a_folder(school_grid, tmp_path):
     wb["Suivi heures"]["L1"] = "Heures"
     wb.save(tmp_path / "colonnes.xlsx")
     result = run(tmp_path / "colonnes.xlsx")
-    assert result.exit_code == 2 and "colonnes de l'onglet « Suivi heures » modifiées" in result.stdout
+    assert result.exit_code == 6 and "colonnes de l'onglet « Suivi heures » modifiées" in result.stdout
     result = CliRunner().invoke(main, ["suivi", "consolider", str(school_grid), "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "est un dossier" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 4 and "est un dossier" in result.output and "Traceback" not in result.output
 
 
 # --- review 14: commitments trusted, hostile numbers, several versions, personal data ---------------------------------
@@ -473,7 +474,7 @@ def test_absurd_numbers_are_refused_per_cell(school_grid, tmp_path):
     meta_row(wb, 1, "insertion")[5].value = 1e308        # a hidden figure beyond any market
     wb.save(tmp_path / "meta.xlsx")
     code, report = consolidate_json(tmp_path / "meta.xlsx")
-    assert code == 2 and "valeur « penalite_unitaire » invalide" in report["fichiers_non_lus"][0]["erreur"]
+    assert code == 6 and "valeur « penalite_unitaire » invalide" in report["fichiers_non_lus"][0]["erreur"]
 
 
 def test_zip_bombs_are_refused_from_the_zip_directory(school_grid, tmp_path):
@@ -484,14 +485,14 @@ def test_zip_bombs_are_refused_from_the_zip_directory(school_grid, tmp_path):
             zf.writestr(member, data)
         return target
 
-    big = add("grosse.xlsx", "xl/media/remplissage.bin", bytes(21 * 2**20))    # the total is checked first
+    big = add("grosse.xlsx", "xl/media/remplissage.bin", bytes(LIMITS.inflated + 2**20))    # the total is checked first
     ratio = add("ratio.xlsx", "xl/media/zeros.bin", bytes(2 * 2**20))
     strings = rezip(school_grid, tmp_path / "textes.xlsx",
                     lambda n, d: bytes(6 * 2**20) if n == "xl/sharedStrings.xml" else d)
     code, report = consolidate_json(big, ratio, strings, school_grid)
-    assert code == 2 and len(report["marches"]) == 1
+    assert code == 6 and len(report["marches"]) == 1
     errors = [f["erreur"] for f in report["fichiers_non_lus"]]
-    assert errors[0].startswith("classeur trop volumineux une fois décompressé (plus de 20 Mo)")
+    assert errors[0].startswith("contenu décompressé démesuré (plus de 50 Mo une fois décompressé)")
     assert errors[1].startswith("élément « xl/media/zeros.bin » compressé plus de 100 fois")
     assert errors[2].startswith("textes du classeur trop volumineux (plus de 5 Mo")
 
@@ -660,7 +661,7 @@ def test_times_and_equals_text_count_as_libreoffice_counts_them(school_grid, tmp
 
 def test_grids_of_format_1_are_still_read_without_their_category(school_grid, tmp_path):
     """A grid handed out before format 2 has an eligibility category column: read around it, never reported."""
-    from drafting.monitoring.grid import HOURS_HEADERS_V1
+    from drafting.monitoring.grid_format import HOURS_HEADERS_V1
 
     wb = openpyxl.load_workbook(school_grid)
     wb["Clausier"]["B1"] = 1

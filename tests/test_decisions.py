@@ -6,8 +6,8 @@ import json
 
 from cli import main
 from drafting.decide.policy import build_plan
-from drafting.library.core import CONSIDERATION_TYPES
 from drafting.intake.model import Questionnaire
+from drafting.library import CONSIDERATION_TYPES
 from tests.conftest import questionnaire
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-
 from click.testing import CliRunner
 
 from cli import main
-from drafting.library.core import load_library
+from drafting.library import load_library
 from tests.conftest import EXAMPLES, questionnaire
 
 REF = "2026-TRV-014"
@@ -156,15 +155,15 @@ def test_same_inputs_give_byte_identical_outputs(runner, tmp_path):
 
 
 def test_a_failure_leaves_no_partial_output(runner, tmp_path, monkeypatch):
-    import drafting.dce.market as generate
+    import drafting.common.files as files
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(generate.os, "fsync", broken)
+    monkeypatch.setattr(files.os, "fsync", broken)
     out = tmp_path / "sortie"
     result = runner.invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "aucun fichier n'a été modifié" in result.stderr
     assert list(out.iterdir()) == []
 

@@ -14,15 +14,15 @@ import zipfile
 
 import docx
 import openpyxl
-import pytest
 import yaml
 from click.testing import CliRunner
 
 from cli import main
 from drafting import api
 from drafting.compose.pieces import piece_text
-from drafting.library.core import load_library
-from drafting.facilitators.check import check_library, maintainer_markers
+from drafting.facilitators.check import check_library
+from drafting.facilitators.check_references import maintainer_markers
+from drafting.library import load_library
 from tests.conftest import EXAMPLES, questionnaire
 
 MARKERS = re.compile(r"\[\s*verify|\bverify\b|\bTODO\b|\bFIXME\b|[\[(]\s*à\s+(vérifier|confirmer)", re.IGNORECASE)

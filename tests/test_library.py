@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from drafting.library.core import load_library
+from drafting.library import load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -95,7 +95,7 @@ def test_published_fragment_edited_without_new_version_is_caught_and_release_ref
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "Cette clause n’est ni", "Cette clause n’est en aucun cas ni")
     result = check(runner, lib)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "fragment publié modifié sans nouvelle version" in result.output and "insertion/rc.txt" in result.output
     refused = runner.invoke(main, ["library", "release", "-m", "essai", "--library", str(lib)])
     assert refused.exit_code == 3 and "publication refusée" in refused.output
@@ -180,7 +180,7 @@ def test_broken_jinja_is_caught_with_its_line(runner, lib, old, new, code, messa
     edit(path, old, new)
     bump(path, "1.4.0")
     result = check(runner, lib)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert f"fragments/insertion/ccap.txt:{number} : erreur [{code}]" in result.output, result.output
     assert message in result.output
 
@@ -210,7 +210,7 @@ def test_declared_variable_unknown_to_the_engine(runner, lib):
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "variables: [", "variables: [meteo, ")
     result = check(runner, lib)
-    assert "« meteo » inconnue du moteur" in result.output and result.exit_code == 1
+    assert "« meteo » inconnue du moteur" in result.output and result.exit_code == 3
 
 
 def test_unknown_legal_reference_and_undeclared_citation(runner, lib):
@@ -239,7 +239,7 @@ def test_typography_is_checked_and_fixed(runner, lib):
     edit(path, "# Clause sociale d’insertion\n", "# Clause sociale d’insertion\n\nAttention : texte ajouté ; vraiment !\n")
     bump(path, "1.3.0")
     result = check(runner, lib)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "espace ordinaire avant « : »" in result.output and "espace ordinaire avant « ; »" in result.output
     fixed = runner.invoke(main, ["library", "check", "--corriger", "--library", str(lib)])
     assert fixed.exit_code == 0, fixed.output
@@ -247,7 +247,7 @@ def test_typography_is_checked_and_fixed(runner, lib):
 
 
 def test_typography_rules():
-    from drafting.facilitators.check import fix_typography_line, typography_issues
+    from drafting.facilitators.typography import fix_typography_line, typography_issues
 
     assert typography_issues("Voir https://exemple.fr/a?b=1") == []
     assert typography_issues("| Lot | Heures |") == []
@@ -273,7 +273,7 @@ def test_check_reports_a_fragment_with_bad_metadata(runner, lib):
     path = lib / "fragments/insertion/rc.txt"
     edit(path, "version: 1.2.0", "version: un")
     result = check(runner, lib)
-    assert result.exit_code == 1 and "version sémantique est attendue" in result.output
+    assert result.exit_code == 3 and "version sémantique est attendue" in result.output
 
 
 def test_a_release_that_fails_midway_leaves_the_library_as_it_was(runner, lib, monkeypatch):
@@ -339,7 +339,7 @@ def test_check_verifies_the_released_copies(runner, lib):
     stored = lib / "versions/fragments/insertion/ccap/1.0.0.txt"
     edit(stored, "Pénalités", "Pénalités allégées")
     result = check(runner, lib)
-    assert result.exit_code == 1 and "versions/2026.1.0.lock" in result.output and "altérée" in result.output
+    assert result.exit_code == 3 and "versions/2026.1.0.lock" in result.output and "altérée" in result.output
 
 
 def test_annex_file_names_are_checked(runner, lib):

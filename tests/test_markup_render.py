@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from drafting.errors import TemplateRenderError
-from drafting.library.core import parse_fragment
 from drafting.compose.markup import BulletItem, Heading, Paragraph, Table, escape, parse_blocks, parse_inline, plain
 from drafting.compose.render import render_fragment
+from drafting.errors import TemplateRenderError
+from drafting.library import parse_fragment
 
 
 def test_blocks():

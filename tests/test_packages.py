@@ -14,6 +14,7 @@ import zlib
 import openpyxl
 import pytest
 
+from drafting.common.cells import col_name
 from drafting.ooxml import xlsx as xp
 from drafting.ooxml.package import Chunk, deflate, deflate_segments, xml_text, zip_parts
 
@@ -56,7 +57,7 @@ def test_xml_text_escapes_markup_and_drops_what_xml_cannot_carry():
 @pytest.mark.parametrize("col, name", [(0, "A"), (25, "Z"), (26, "AA"), (51, "AZ"), (52, "BA"), (701, "ZZ"),
                                        (702, "AAA"), (16383, "XFD")])
 def test_column_names(col, name):
-    assert xp.col_name(col) == name
+    assert col_name(col) == name
 
 
 def _book() -> tuple[xp.Workbook, dict]:

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drafting.decide.policy import build_plan
-from drafting.library.core import CONSIDERATION_TYPES, load_library
 from drafting.intake.model import Questionnaire
+from drafting.library import CONSIDERATION_TYPES, load_library
 
 LIBRARY = load_library()
 SECTORS = sorted(LIBRARY.sectors)

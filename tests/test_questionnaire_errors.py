@@ -180,8 +180,8 @@ def test_yaml_flow_mapping_is_yaml_not_json(runner, write_q):
 
 
 def test_amount_words_inside_digits_are_refused(library):
-    from drafting.intake.reader import parse_questionnaire
     from drafting.errors import QuestionnaireError
+    from drafting.intake.reader import parse_questionnaire
 
     data = questionnaire()
     data["lots"][0]["montant_estime_ht"] = "1 HT 500 EUR 000"

@@ -244,7 +244,7 @@ def test_interactive_defaults_and_a_wrong_lot_count_still_give_a_questionnaire(t
 
 def test_interactive_refuses_a_missing_folder_before_asking(tmp_path):
     result = invoke("questionnaire", "nouveau", str(tmp_path / "absent" / "q.yaml"), input="")
-    assert result.exit_code == 1 and "n'existe pas" in result.output and "Nom de l'acheteur" not in result.output
+    assert result.exit_code == 4 and "n'existe pas" in result.output and "Nom de l'acheteur" not in result.output
 
 
 def test_form_keeps_leading_zeros_and_checks_yes_no_answers(tmp_path):
@@ -258,8 +258,8 @@ def test_form_keeps_leading_zeros_and_checks_yes_no_answers(tmp_path):
     assert result.exit_code == 2 and "répondez « oui » ou « non », pas « peut-être »" in result.output
     answers["Objectif : illettrisme"] = "oui"
     fixed = filled_form(tmp_path, [[1, "Lot", "nettoyage", None, 500000]], answers)
-    from drafting.library.core import load_library
     from drafting.intake.form import parse_form
+    from drafting.library import load_library
 
     data, _, problems = parse_form(fixed.read_bytes(), "f.xlsx")
     assert problems == [] and data["acheteur"]["departement"] == 1 and data["facilitateur"]["telephone"] == "0472000000"

@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 import cli
-from drafting.portfolio import revue
-from drafting.intake.model import TypeAcheteur
 from drafting.decide.plan import TYPE_LABELS
+from drafting.intake.model import TypeAcheteur
+from drafting.portfolio import programme, revue
+from drafting.portfolio.programme import COLUMNS
 
-HEADERS = list(revue.COLUMNS)
+HEADERS = list(COLUMNS)
 ROWS = [
     ["2027-TRV-001", "Réhabilitation de l'école Jean-Zay", "travaux", "btp_gros_oeuvre", 1500000, 24,
      dt.datetime(2027, 3, 15), "ordinaire", 3],
@@ -105,7 +106,7 @@ def test_template_has_lists_validations_and_instructions(runner, tmp_path, libra
     assert "clausier revue programme.xlsx --out revue.xlsx" in text and "2027-TRV-001" in text
     # never overwrite a programme that may already be filled
     again = runner.invoke(cli.main, ["revue", "--modele", str(path)])
-    assert again.exit_code == 1 and "existe déjà" in again.output
+    assert again.exit_code == 4 and "existe déjà" in again.output
 
 
 def test_review_of_a_filled_template(runner, tmp_path, library):
@@ -201,7 +202,7 @@ def test_bad_rows_are_reported_with_their_cell_and_the_others_still_count(runner
     programme = _fill(_template(runner, tmp_path), rows, tmp_path / "p.xlsx")
     out = tmp_path / "r.xlsx"
     result = runner.invoke(cli.main, ["revue", str(programme), "--out", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "Programme!E3 (montant) : montant négatif" in result.stderr
     assert "Programme!D4 (secteur) : secteur « nettoyge » inconnu" in result.stderr
     assert "secteurs proches : nettoyage" in result.stderr
@@ -213,12 +214,12 @@ def test_bad_rows_are_reported_with_their_cell_and_the_others_still_count(runner
 
 
 def test_row_cap(runner, tmp_path, monkeypatch):
-    monkeypatch.setattr(revue, "MAX_MARCHES", 2)
+    monkeypatch.setattr(programme, "MAX_MARCHES", 2)
     path = tmp_path / "p.csv"
     path.write_text(";".join(HEADERS) + "\n" + "".join(f"R-{i};Peinture;travaux;btp_peinture;100000;;;;\n"
                                                         for i in range(4)), encoding="utf-8")
     result = runner.invoke(cli.main, ["revue", str(path), "--out", str(tmp_path / "r.xlsx")])
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "ligne 4 : programme limité à" in result.stderr
     assert len(_table(_sheet(tmp_path / "r.xlsx", "Revue"))) == 2
 
@@ -287,7 +288,7 @@ def test_library_option_gives_sectors_and_defaults(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert _table(_sheet(out, "Revue"))[0]["Heures d'insertion"] == 500   # 600 000 × 50 % × 5 % ÷ 30
     bundled = runner.invoke(cli.main, ["revue", str(path), "--out", str(out)])
-    assert bundled.exit_code == 1 and "D2 (secteur)" in bundled.stderr
+    assert bundled.exit_code == 6 and "D2 (secteur)" in bundled.stderr
 
 
 # --- review 14 --------------------------------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_csv_row_longer_than_its_header_is_rejected_with_a_hint(runner, tmp_path
                     "R-2,Peinture,travaux,btp_peinture,1500000,50\n"
                     "R-3,Peinture,travaux,btp_peinture,900000,,\n", encoding="utf-8")   # empty trailing fields: fine
     result, out = _review(runner, path, tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert ("ligne 3 : 6 valeurs pour 5 en-têtes : une virgule décimale (1500000,50) dans un CSV séparé par des "
             "virgules ?") in result.stderr
     assert [m["Référence"] for m in _table(_sheet(out, "Revue"))] == ["R-1", "R-3"]
@@ -355,7 +356,7 @@ def test_formula_without_cached_value_is_named(runner, tmp_path):
     rows[0][4] = "=1000000+500000"          # openpyxl saves formulas without their value
     programme = _fill(_template(runner, tmp_path), rows, tmp_path / "p.xlsx")
     result, out = _review(runner, programme, tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "Programme!E2 (montant) : formule sans valeur calculée : ouvrez le programme dans Excel" in result.stderr
     assert "champ obligatoire absent" not in result.stderr
 
@@ -365,7 +366,7 @@ def test_verdict_says_it_holds_for_the_markets_read(runner, tmp_path):
                       "ordinaire", 1]]
     programme = _fill(_template(runner, tmp_path), rows, tmp_path / "p.xlsx")
     result, out = _review(runner, programme, tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert _synthesis(out)["Résultat"] == "objectif atteint sur les marchés lus (hors 1 ligne(s) rejetée(s))"
     assert "objectif du PNAD 30 % : atteint sur les marchés lus (hors 1 ligne(s) rejetée(s))." in result.stdout
 
@@ -418,7 +419,7 @@ def test_numbers_excel_cannot_hold_are_refused_per_cell(runner, tmp_path):
                                                                                            b"<v>1E999</v>")
             zout.writestr(info.filename, data)
     result, out = _review(runner, forged, tmp_path)
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "Programme!E2 (montant) : nombre infini ou démesuré" in result.stderr
     assert "Programme!E3 (montant) : nombre infini ou démesuré" in result.stderr
     assert [m["Référence"] for m in _table(_sheet(out, "Revue"))] == [ROWS[2][0]]

@@ -14,8 +14,8 @@ import pytest
 
 from drafting.compose.pieces import compose, piece_text
 from drafting.decide.policy import build_plan
-from drafting.library.core import CONSIDERATION_TYPES, load_library
 from drafting.intake.reader import load_questionnaire
+from drafting.library import CONSIDERATION_TYPES, load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -35,7 +35,7 @@ def rendered(type_: str) -> str:
     out = []
     for path in ESSAIS:
         q = only(load_questionnaire(path, LIBRARY).model, type_)
-        for piece in compose(q, build_plan(q, LIBRARY), LIBRARY).pieces:
+        for piece in compose(build_plan(q, LIBRARY), LIBRARY).pieces:
             out.append(f"===== {path.name} — {piece.filename} =====\n{piece_text(piece)}\n")
     return "\n".join(out)
 
@@ -66,7 +66,7 @@ def test_each_type_has_all_its_pieces_and_no_missing_wording(type_):
 @pytest.mark.parametrize("type_", CONSIDERATION_TYPES)
 def test_every_fragment_renders_for_the_examples(example, type_):
     q = only(load_questionnaire(example, LIBRARY).model, type_)
-    composition = compose(q, build_plan(q, LIBRARY), LIBRARY)
+    composition = compose(build_plan(q, LIBRARY), LIBRARY)
     used = {f.id for f in composition.fragments}
     assert {f"{type_}/ccap", f"{type_}/rc", f"{type_}/ae"} <= used
     for piece in composition.pieces:

@@ -138,7 +138,7 @@ def test_pdf_without_libreoffice_says_so_and_writes_nothing(tmp_path, monkeypatc
     monkeypatch.setenv("CLAUSIER_SOFFICE", str(tmp_path / "absent" / "soffice"))
     out = tmp_path / "sortie"
     result = CliRunner().invoke(main, ["generate", str(EXAMPLES / "example-ecole.yaml"), "--out", str(out), "--pdf"])
-    assert result.exit_code == 1 and "LibreOffice" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 5 and "LibreOffice" in result.output and "Traceback" not in result.output
     assert not out.exists()
 
 

@@ -11,9 +11,11 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Iterable, Optional
 
+from drafting.common.manifest import MANIFEST
 from drafting.errors import OutputError
 
 
@@ -110,3 +112,73 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def write_market(out_dir: Path, reference: str, files: dict[str, bytes]) -> Path:
+    """Write into a temporary folder, then swap it in place of the previous output."""
+    target = out_dir / reference
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{reference}.", suffix=".tmp", dir=out_dir))
+    except OSError as exc:
+        raise OutputError(f"impossible de créer le dossier de sortie {out_dir} ({exc.strerror})") from None
+    try:
+        for name, data in files.items():
+            with open(staging / name, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(staging, 0o755)
+        _swap(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"écriture impossible dans {out_dir} ({exc.strerror}) : aucun fichier n'a été modifié") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Old folder aside, new one in, old one deleted: at every instant one complete market exists
+    (under its name, or aside in « .<ref>.*.old » where recover_retired finds it)."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if not target.is_dir():
+        raise OSError(20, f"{target} existe et n'est pas un dossier")
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    try:
+        os.replace(target, retired / target.name)
+    except BaseException:
+        shutil.rmtree(retired, ignore_errors=True)  # still empty: nothing moved
+        raise
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(retired / target.name, target)
+        shutil.rmtree(retired, ignore_errors=True)
+        raise
+    remove_later(retired)  # the new market is in place: the old one goes while the next is drafted
+
+
+def recover_retired(out_dir: Path, older_than: float = 600.0) -> list[str]:
+    """After a crash between the two renames of _swap: put each market found only aside back in place.
+
+    Only leftovers older than ``older_than`` seconds are touched: a shard running beside
+    this one may be in the middle of its own swap.
+    """
+    restored = []
+    limit = time.time() - older_than
+    stale = [p for p in sorted(out_dir.glob(".*.old")) + sorted(out_dir.glob(".*.tmp"))
+             if p.is_dir() and p.stat().st_mtime < limit]
+    for retired in (p for p in stale if p.suffix == ".old"):
+        for market in retired.iterdir():
+            target = out_dir / market.name
+            if not target.exists() and (market / MANIFEST).is_file():
+                os.replace(market, target)
+                restored.append(market.name)
+        shutil.rmtree(retired, ignore_errors=True)
+    for staging in (p for p in stale if p.suffix == ".tmp"):
+        shutil.rmtree(staging, ignore_errors=True)  # never complete: never swapped in
+    return restored

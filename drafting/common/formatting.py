@@ -36,7 +36,7 @@ def _decimal(value: Number, pattern: str) -> str:
     negative = number.is_signed()
     rounded = abs(number).normalize().quantize(Decimal(1).scaleb(-allowed), rounding=ROUND_HALF_EVEN)
     whole, _, digits = f"{rounded:f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         whole, tail = whole[:-3], whole[-3:]
         groups.insert(0, tail)
@@ -65,7 +65,7 @@ def euros(value: Number, ht: bool = False) -> str:
 
 def heures(value: Number) -> str:
     """964 -> '964 heures'; 1 -> '1 heure'."""
-    unit = "heure" if abs(value) < 2 else "heures"
+    unit = "heure" if abs(Decimal(str(value))) < 2 else "heures"
     return nombre(value, 1) + NBSP + unit
 
 

@@ -8,16 +8,14 @@ the legal bases cited and the open-data value.
 from __future__ import annotations
 
 import datetime as dt
-
 import re
 
 from drafting.common import formatting as fr
-from drafting.compose.pieces import FORME_LABELS, NATURE_LABELS, PROCEDURE_LABELS, Piece, ccag_terms, subtitle
-from drafting.decide.policy import ORIGINES_DATE
-from drafting.library.core import Library
 from drafting.compose.markup import Block, BulletItem, Heading, Paragraph, Run, Table
-from drafting.intake.model import Questionnaire
+from drafting.compose.pieces import Piece
 from drafting.decide.plan import A_ETUDIER, ECARTEE, RETENUE, TYPE_LABELS, Plan
+from drafting.decide.terms import ORIGINES_DATE
+from drafting.library import CRITERION_TYPE, Library
 
 NOTE_SECTIONS = {RETENUE: "Considérations retenues", A_ETUDIER: "Considérations à étudier",
                  ECARTEE: "Considérations écartées"}
@@ -32,20 +30,20 @@ def _cells(*texts: str) -> list[list[Run]]:
     return [[Run(t)] for t in texts]
 
 
-def build_note(q: Questionnaire, plan: Plan, library: Library, derogations: str = "") -> Piece:
+def build_note(plan: Plan, library: Library, derogations: str = "") -> Piece:
     """``derogations``: the sentence for the last article of the buyer's CCAP, from the composition."""
     blocks: list[Block] = []
-    blocks += _market(q, plan)
+    blocks += _market(plan)
     blocks += _summary(plan)
     blocks.append(Heading(1, [Run("Décisions et raisons, lot par lot")]))
     for lot in plan.lots:
         blocks += _lot(lot)
-    blocks += _warnings(q, plan)
+    blocks += _warnings(plan)
     blocks += _derogations(derogations)
-    blocks += _legal_bases(q, plan, library)
+    blocks += _legal_bases(plan, library)
     blocks += _open_data(plan)
-    return Piece("note", f"{q.marche.reference}_note-de-synthese.docx", "Note de synthèse — clauses sociales",
-                 subtitle(q), blocks, toc=True, preamble=_pending(plan))
+    return Piece("note", f"{plan.reference}_note-de-synthese.docx", "Note de synthèse — clauses sociales",
+                 plan.terms["sous_titre"], blocks, toc=True, preamble=_pending(plan))
 
 
 def _pending(plan: Plan) -> list[Block]:
@@ -70,31 +68,33 @@ def _derogations(sentence: str) -> list[Block]:
             Paragraph([Run(f"« {sentence} »")])]
 
 
-def _market(q: Questionnaire, plan: Plan) -> list[Block]:
-    m = q.marche
+def _market(plan: Plan) -> list[Block]:
+    m = plan.terms["marche"]
+    procedure = m["procedure_libelle"]
     facts = [
-        f"Acheteur : {q.acheteur.nom}.",
-        f"Objet : {m.objet} ({NATURE_LABELS[m.nature].lower()}).",
-        f"Forme : {FORME_LABELS[m.forme].lower()}" + (f", {PROCEDURE_LABELS[m.procedure]}" if m.procedure else "") + ".",
+        f"Acheteur : {plan.acheteur}.",
+        f"Objet : {m['objet']} ({m['nature_libelle'].lower()}).",
+        f"Forme : {m['forme_libelle'].lower()}" + (f", {procedure}" if procedure else "") + ".",
         f"Montant total estimé : {fr.euros(plan.montant_total_ht)} HT"
-        + (" (maximum des accords-cadres)" if m.est_accord_cadre else "") + ".",
+        + (" (maximum des accords-cadres)" if m["est_accord_cadre"] else "") + ".",
     ]
-    if m.duree_totale_mois:
-        facts.append(f"Durée totale : {fr.mois(m.duree_totale_mois)}, reconductions comprises.")
-    if m.date_lancement:
-        facts.append(f"Lancement de la consultation le {fr.date_fr(m.date_lancement)}.")
-    if m.date_notification_prevue:
-        facts.append(f"Notification prévue le {fr.date_fr(m.date_notification_prevue)}.")
+    if m["duree_totale_mois"]:
+        facts.append(f"Durée totale : {fr.mois(m['duree_totale_mois'])}, reconductions comprises.")
+    if m["date_lancement"]:
+        facts.append(f"Lancement de la consultation le {fr.date_fr(m['date_lancement'])}.")
+    if m["date_notification_prevue"]:
+        facts.append(f"Notification prévue le {fr.date_fr(m['date_notification_prevue'])}.")
     consultation = dt.date.fromisoformat(plan.parametres["date_consultation"])
     facts.append(f"Droit applicable à la procédure : celui du {fr.date_fr(consultation)} "
                  f"({ORIGINES_DATE[plan.parametres['date_consultation_origine']]}) ; seuil européen de ce marché : "
                  f"{fr.euros(plan.parametres['seuil_europeen_ht'])} HT.")
-    if q.facilitateur:
-        facts.append(f"Facilitateur : {q.facilitateur.structure}"
-                     + (f", {q.facilitateur.contact}" if q.facilitateur.contact else "") + ".")
+    f = plan.terms["facilitateur"]
+    if f["present"]:
+        facts.append(f"Facilitateur : {f['structure']}" + (f", {f['contact']}" if f["contact"] else "") + ".")
     facts.append(f"Bibliothèque de clauses : version {plan.library_version} ; paramètres en vigueur au "
                  f"{fr.date_fr(dt.date.fromisoformat(plan.parametres['date_reference']))}.")
-    return [Heading(1, [Run("Le marché")])] + [BulletItem([Run(f)]) for f in facts]
+    blocks: list[Block] = [Heading(1, [Run("Le marché")])]
+    return blocks + [BulletItem([Run(f)]) for f in facts]
 
 
 def _summary(plan: Plan) -> list[Block]:
@@ -124,13 +124,13 @@ def _lot(lot) -> list[Block]:
     return blocks
 
 
-def _warnings(q: Questionnaire, plan: Plan) -> list[Block]:
+def _warnings(plan: Plan) -> list[Block]:
     blocks: list[Block] = [Heading(1, [Run("Avertissements sur l'ensemble du marché")])]
     if not plan.avertissements:
         blocks.append(_p("Aucun avertissement ne concerne l'ensemble du marché."))
     for warning in plan.avertissements:
         blocks.append(Paragraph([Run(f"{warning.code} : ", True), Run(warning.message)]))
-    justification = q.justifications.exception_condition_sociale.strip()
+    justification = plan.terms["exception_condition_sociale"]
     if justification:
         blocks.append(Paragraph([Run("Exception à la condition d'exécution sociale obligatoire, motivée par l'acheteur : ", True),
                                  Run(f"« {justification} »")]))
@@ -146,10 +146,10 @@ def _cited(base: object, library: Library) -> tuple[str, str]:
     return LEGACY_MARKER.sub("", str(base["reference"])), LEGACY_MARKER.sub("", str(base.get("source", "")))
 
 
-def _legal_bases(q: Questionnaire, plan: Plan, library: Library) -> list[Block]:
+def _legal_bases(plan: Plan, library: Library) -> list[Block]:
     bases = [b for t in plan.retained_types for b in library.types.get(t, {}).get("bases_legales", [])]
     bases += list(library.condition_sociale_bases)
-    if q.criteres.insertion is not None:
+    if CRITERION_TYPE in plan.terms["types_rediges"]:
         bases += list(library.critere_bases)
     blocks: list[Block] = [Heading(1, [Run("Bases légales citées")])]
     seen: set[str] = set()
@@ -158,7 +158,7 @@ def _legal_bases(q: Questionnaire, plan: Plan, library: Library) -> list[Block]:
         if label not in seen:
             seen.add(label)
             blocks.append(BulletItem([Run(label), Run(f" — {source}" if source else "")]))
-    ccag = ccag_terms(library, q.marche.ccag_effectif) if q.marche.ccag_effectif != "aucun" else {}
+    ccag = plan.terms["ccag"]
     if ccag and "insertion" in plan.retained_types:
         spec = library.ccag[ccag["code"]]
         blocks.append(BulletItem([Run(f"{ccag['abrege']} : le CCAP complète {ccag['insertion']} et déroge "

@@ -8,17 +8,22 @@ name the fragment and the line in its file.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import platform
 import sys
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Optional
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from drafting.common import formatting as fr
-from drafting.errors import TemplateRenderError
-from drafting.library.core import Fragment, direct_includes
+from drafting.common.build import engine_fingerprint
 from drafting.compose.markup import Raw, escape, placeholder
+from drafting.errors import TemplateRenderError
+from drafting.library import Fragment, Library, direct_includes
 
 
 def _finalize(value: Any) -> str:
@@ -84,26 +89,21 @@ def _filename(fragment: Fragment) -> str:
     return f"<fragment {fragment.id}>"
 
 
-_ENVIRONMENTS: dict[tuple[str, ...], ImmutableSandboxedEnvironment] = {}
-
-
-def environment_for(fragments: dict[str, Fragment]) -> ImmutableSandboxedEnvironment:
-    """One environment per set of fragment texts: batch runs reuse compiled templates."""
-    key = tuple(sorted(f"{f.id}:{f.sha256}" for f in fragments.values()))
-    env = _ENVIRONMENTS.get(key)
+def environment_for(fragments: dict[str, Fragment], memo: Optional[dict[str, Any]] = None) -> ImmutableSandboxedEnvironment:
+    """The sandbox that compiles these fragments, kept in ``memo`` (the library's own): a library's
+    compiled templates live and die with it, so a long-lived process holds no more of them than it
+    holds libraries (``LibraryCache`` bounds those)."""
+    env = memo.get("templates") if memo is not None else None
     if env is None:
-        if len(_ENVIRONMENTS) >= 8:  # a long-lived process editing its library must not grow without bound
-            _ENVIRONMENTS.clear()
         env = make_environment()
         env.loader = LibraryLoader(dict(fragments))
         env.bytecode_cache = _bytecode_cache()
-        _ENVIRONMENTS[key] = env
+        if memo is not None:
+            memo["templates"] = env
     return env
 
 
-_CACHE: list = []
-
-
+@lru_cache(maxsize=1)
 def _bytecode_cache() -> Optional[jinja2.BytecodeCache]:
     """Compiled fragments kept between runs, keyed by their text's checksum.
 
@@ -113,18 +113,10 @@ def _bytecode_cache() -> Optional[jinja2.BytecodeCache]:
     Jinja's key is only the template text: a compiled template must never outlive
     the environment options it was compiled with. Any doubt means no cache.
     """
-    if not _CACHE:
-        _CACHE.append(_private_cache())
-    return _CACHE[0]
+    return _private_cache()
 
 
 def _private_cache() -> Optional[jinja2.BytecodeCache]:
-    import os
-    import platform
-    from pathlib import Path
-
-    from drafting.dce.provenance import engine_fingerprint
-
     if os.environ.get("CLAUSIER_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA") or str(Path.home() / ".cache")
@@ -141,10 +133,10 @@ def _private_cache() -> Optional[jinja2.BytecodeCache]:
         return None
 
 
-def warm_up(fragments: dict[str, Fragment]) -> None:
+def warm_up(library: Library) -> None:
     """Compile every published fragment now (before forking workers, they then share the result)."""
-    env = environment_for(fragments)
-    for fragment in fragments.values():
+    env = environment_for(library.fragments, library.memo)
+    for fragment in library.fragments.values():
         if fragment.statut == "publie":
             direct_includes(fragment.sha256, fragment.body)
             try:
@@ -153,8 +145,9 @@ def warm_up(fragments: dict[str, Fragment]) -> None:
                 pass  # reported with its line when the fragment is actually rendered
 
 
-def compile_fragment(fragment: Fragment, fragments: Optional[dict[str, Fragment]] = None) -> jinja2.Template:
-    env = environment_for(fragments if fragments is not None else {fragment.id: fragment})
+def compile_fragment(fragment: Fragment, library: Optional[Library] = None) -> jinja2.Template:
+    fragments = library.fragments if library is not None else None
+    env = environment_for(fragments or {fragment.id: fragment}, library.memo if library is not None else None)
     try:
         return env.get_template(fragment.id)
     except jinja2.TemplateSyntaxError as exc:
@@ -163,9 +156,10 @@ def compile_fragment(fragment: Fragment, fragments: Optional[dict[str, Fragment]
                                   f"syntaxe Jinja : {exc.message}") from None
 
 
-def render_fragment(fragment: Fragment, context: dict[str, Any], fragments: Optional[dict[str, Fragment]] = None) -> str:
-    """Render one fragment; ``fragments`` (the library's) is where its includes are found."""
-    template = compile_fragment(fragment, fragments)
+def render_fragment(fragment: Fragment, context: dict[str, Any], library: Optional[Library] = None) -> str:
+    """Render one fragment; ``library`` is where its includes are found (none: a fragment alone)."""
+    fragments = library.fragments if library is not None else None
+    template = compile_fragment(fragment, library)
     try:
         return template.render(context)
     except jinja2.TemplateNotFound as exc:

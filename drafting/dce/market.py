@@ -9,28 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from drafting import __version__
-from drafting.compose.pieces import Composition, compose
-from drafting.decide.policy import build_plan, reference_date
-from drafting.ooxml.docx import build_docx
-from drafting.errors import OutputError
-from drafting.common.files import remove_later
-from drafting.common.formatting import mois
-from drafting.library.core import CRITERION_TYPE, Library
+from drafting.common.build import engine_fingerprint
+from drafting.common.manifest import MANIFEST
 from drafting.compose.note import build_note
+from drafting.compose.pieces import Composition, compose
+from drafting.dce.provenance import library_record
 from drafting.decide.plan import Plan
-from drafting.dce.provenance import engine_fingerprint, library_record
-from drafting.intake.reader import LoadedQuestionnaire
-from drafting.monitoring.grid import GridInfo, build_xlsx
+from drafting.decide.policy import build_plan
+from drafting.errors import ModelError
+from drafting.intake.model import LoadedQuestionnaire
+from drafting.library import Library
+from drafting.monitoring.commitments import GridInfo
+from drafting.monitoring.grid import build_xlsx
+from drafting.monitoring.grid_format import grid_name
+from drafting.ooxml.docx import build_docx
 
-MANIFEST = "manifest.json"
+if TYPE_CHECKING:
+    from drafting.ooxml.ccap_model import BuyerCcap
 
 
 @dataclass(frozen=True)
@@ -41,71 +41,60 @@ class Options:
     ccap_modele: Optional[tuple[str, bytes]] = None  # (file name, bytes) of the buyer's own CCAP
     pdf: bool = False
 
-    def resolved(self) -> "Options":
+    def resolved(self, buyer_ccap: Optional["BuyerCcap"]) -> "Options":
         """The first article number made explicit, so the manifest records what was used."""
         if self.premier_article is not None:
             return self
-        first = 1
-        if self.ccap_modele is not None:
-            from drafting.ooxml.ccap_model import articles_before_placeholder
-
-            first = articles_before_placeholder(self.ccap_modele[1], self.ccap_modele[0]) + 1
+        first = buyer_ccap.articles_before_placeholder() + 1 if buyer_ccap is not None else 1
         return Options(first, self.ccap_modele, self.pdf)
+
+
+def _buyer_ccap(options: Options) -> Optional["BuyerCcap"]:
+    """The buyer's CCAP read once for this rendering, or None."""
+    if options.ccap_modele is None:
+        return None
+    from drafting.ooxml.ccap_model import BuyerCcap  # lazy: lxml (≈ 20 ms of import), only for a buyer's CCAP
+
+    name, data = options.ccap_modele
+    return BuyerCcap(data, name)
 
 
 def render_market(loaded: LoadedQuestionnaire, library: Library, options: Options = Options()) -> tuple[dict[str, bytes], Plan]:
     """Every output file of one market, as bytes, including the manifest."""
     soffice = None
-    if options.pdf:  # imported only then: it brings subprocess, a cost for every market of a batch
-        from drafting.ooxml.pdf import require_soffice
+    if options.pdf:
+        from drafting.ooxml.pdf import require_soffice  # lazy: the LibreOffice bridge, only with --pdf
 
         soffice = require_soffice()  # before any work: say it first, write nothing
-    options = options.resolved()
-    q = loaded.model
-    plan = build_plan(q, library)
-    composition = compose(q, plan, library, options.premier_article)
+    buyer_ccap = _buyer_ccap(options)
+    options = options.resolved(buyer_ccap)
+    plan = build_plan(loaded.model, library)
+    composition = compose(plan, library, options.premier_article or 1)
     plan.a_completer = composition.a_completer
-    if options.ccap_modele is not None and composition.derogations:
-        from drafting.ooxml.ccap_model import holds_derogations
-
-        if holds_derogations(options.ccap_modele[1], options.ccap_modele[0]):  # written there: nothing left to paste
+    if buyer_ccap is not None and composition.derogations:
+        if buyer_ccap.holds_derogations():  # written there: nothing left to paste
             plan.a_completer = [item for item in plan.a_completer if composition.derogations not in item.libelle]
     stamp = library.date
     files: dict[str, bytes] = {}
-    for piece in [*composition.pieces, build_note(q, plan, library, composition.derogations)]:
-        files[piece.filename] = build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, stamp,
-                                           toc=piece.toc)
-    if options.ccap_modele is not None:
-        files.update(_into_buyer_ccap(q.marche.reference, composition, options.ccap_modele))
-    info = GridInfo(
-        reference=q.marche.reference, objet=q.marche.objet, acheteur=q.acheteur.nom,
-        facilitateur=(f"{q.facilitateur.structure}" + (f" — {q.facilitateur.contact}" if q.facilitateur.contact else "")
-                      + (f" — {q.facilitateur.courriel}" if q.facilitateur.courriel else "")) if q.facilitateur
-        else "à compléter (aucun facilitateur indiqué dans le questionnaire)",
-        penalite_horaire=composition.penalite_horaire,
-        duree=mois(q.marche.duree_totale_mois) if q.marche.duree_totale_mois else "voir CCAP",
-        actions=tuple(str(a.get("libelle", key)) for key, a in library.actions.items()),
-        **GridInfo.terms(q, plan, library),
-    )
-    files[f"{q.marche.reference}_grille-de-suivi.xlsx"] = build_xlsx(plan, info, stamp)
+    for piece in [*composition.pieces, build_note(plan, library, composition.derogations)]:
+        files[piece.filename] = build_docx(piece, plan.acheteur, plan.reference, library.version, stamp, toc=piece.toc)
+    if buyer_ccap is not None:
+        files.update(_into_buyer_ccap(plan.reference, composition, buyer_ccap))
+    files[grid_name(plan.reference)] = build_xlsx(plan, GridInfo.of(plan), stamp)
     if soffice is not None:
-        from drafting.ooxml.pdf import convert
+        from drafting.ooxml.pdf import convert  # lazy: the LibreOffice bridge, only with --pdf
 
         files.update(convert({n: d for n, d in files.items() if n.endswith(".docx")}, stamp, soffice))
-    drafted = plan.retained_types + ((CRITERION_TYPE,) if q.criteres.insertion is not None else ())
-    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, reference_date(q, library), options,
-                               drafted)
+    files[MANIFEST] = manifest(loaded, library, composition.fragments, files, plan.parametres["date_reference"], options,
+                               tuple(plan.terms["types_rediges"]))
     return files, plan
 
 
-def _into_buyer_ccap(reference: str, composition: Composition, model: tuple[str, bytes]) -> dict[str, bytes]:
-    from drafting.ooxml.ccap_model import ModelError, insert_articles
-
-    name, data = model
+def _into_buyer_ccap(reference: str, composition: Composition, buyer_ccap: "BuyerCcap") -> dict[str, bytes]:
     ccap = next((p for p in composition.pieces if p.kind == "ccap"), None)
     if ccap is None:
-        raise ModelError(name, "aucune clause sociale n'est retenue : il n'y a pas d'article à insérer")
-    return {f"{reference}_CCAP.docx": insert_articles(data, name, ccap, composition.derogations)}
+        raise ModelError(buyer_ccap.source, "aucune clause sociale n'est retenue : il n'y a pas d'article à insérer")
+    return {f"{reference}_CCAP.docx": buyer_ccap.insert_articles(ccap, composition.derogations)}
 
 
 def options_record(options: Options) -> dict[str, object]:
@@ -129,7 +118,7 @@ def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: di
            if ccap_modele else {}),
         "options": options_record(options),
         "types_retenus": list(types_retenus),
-        "date_reference_parametres": when.isoformat(),
+        "date_reference_parametres": str(when),
         "fragments": [seen[k] for k in sorted(seen)],
         "fichiers": [{"nom": name, "octets": len(data), "sha256": hashlib.sha256(data).hexdigest()}
                      for name, data in sorted(files.items())],
@@ -137,73 +126,3 @@ def manifest(loaded: LoadedQuestionnaire, library: Library, fragments, files: di
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
-def write_market(out_dir: Path, reference: str, files: dict[str, bytes]) -> Path:
-    """Write into a temporary folder, then swap it in place of the previous output."""
-    target = out_dir / reference
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{reference}.", suffix=".tmp", dir=out_dir))
-    except OSError as exc:
-        raise OutputError(f"impossible de créer le dossier de sortie {out_dir} ({exc.strerror})") from None
-    try:
-        for name, data in files.items():
-            with open(staging / name, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(staging, 0o755)
-        _swap(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"écriture impossible dans {out_dir} ({exc.strerror}) : aucun fichier n'a été modifié") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def _swap(staging: Path, target: Path) -> None:
-    """Old folder aside, new one in, old one deleted: at every instant one complete market exists
-    (under its name, or aside in « .<ref>.*.old » where recover_retired finds it)."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    if not target.is_dir():
-        raise OSError(20, f"{target} existe et n'est pas un dossier")
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    try:
-        os.replace(target, retired / target.name)
-    except BaseException:
-        shutil.rmtree(retired, ignore_errors=True)  # still empty: nothing moved
-        raise
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(retired / target.name, target)
-        shutil.rmtree(retired, ignore_errors=True)
-        raise
-    remove_later(retired)  # the new market is in place: the old one goes while the next is drafted
-
-
-def recover_retired(out_dir: Path, older_than: float = 600.0) -> list[str]:
-    """After a crash between the two renames of _swap: put each market found only aside back in place.
-
-    Only leftovers older than ``older_than`` seconds are touched: a shard running beside
-    this one may be in the middle of its own swap.
-    """
-    import time
-
-    restored = []
-    limit = time.time() - older_than
-    stale = [p for p in sorted(out_dir.glob(".*.old")) + sorted(out_dir.glob(".*.tmp"))
-             if p.is_dir() and p.stat().st_mtime < limit]
-    for retired in (p for p in stale if p.suffix == ".old"):
-        for market in retired.iterdir():
-            target = out_dir / market.name
-            if not target.exists() and (market / MANIFEST).is_file():
-                os.replace(market, target)
-                restored.append(market.name)
-        shutil.rmtree(retired, ignore_errors=True)
-    for staging in (p for p in stale if p.suffix == ".tmp"):
-        shutil.rmtree(staging, ignore_errors=True)  # never complete: never swapped in
-    return restored

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
 
-from drafting.library.core import Library, Sector
 from drafting.intake.model import Lot, Parametres, Questionnaire
+from drafting.library import Library, Sector
 
 TRANCHE = 100_000
 ORIGINES = {

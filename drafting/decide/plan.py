@@ -117,6 +117,8 @@ class Plan:
     parametres: dict[str, Any]
     penalite_horaire: float = 0.0  # per hour of insertion not performed, as the CCAP states it for the market
     a_completer: list["ACompleter"] = field(default_factory=list)  # filled once the pieces are composed
+    # what the pieces, the note and the grid need (decide/terms.py), resolved once: not part of the JSON contract
+    terms: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def lots_with(self, type_: str) -> list[LotPlan]:
         return [lot for lot in self.lots if lot.retained(type_)]

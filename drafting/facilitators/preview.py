@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drafting.compose.pieces import Piece, base_context, fragment_context, number_blocks
-from drafting.decide.policy import build_plan
-from drafting.ooxml.docx import build_docx
-from drafting.errors import LibraryError, OutputError
 from drafting.common.files import write_atomic
-from drafting.library.core import CONSIDERATION_TYPES, Library
-from drafting.facilitators.check import force_type
 from drafting.compose.markup import parse_blocks
-from drafting.intake.model import Questionnaire
+from drafting.compose.pieces import Piece, base_context, fragment_context, number_blocks
 from drafting.compose.render import render_fragment
+from drafting.decide.policy import build_plan
+from drafting.errors import LibraryError, OutputError
+from drafting.facilitators.check import force_type
+from drafting.intake.model import Questionnaire
+from drafting.library import CONSIDERATION_TYPES, Library
+from drafting.ooxml.docx import build_docx
 
 
 def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tuple[str, bytes]:
@@ -28,9 +28,8 @@ def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tu
     lots = plan.lots_with(types[0])
     if not lots:
         raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {types[0]} : choisissez un autre questionnaire")
-    base = base_context(q, library, plan)
-    context = fragment_context(base, types[0], q, lots, library)
-    blocks = parse_blocks(render_fragment(fragment, context, library.fragments))
+    context = fragment_context(base_context(plan), types[0], plan)
+    blocks = parse_blocks(render_fragment(fragment, context, library))
     number_blocks(blocks, 1)
     title = f"Aperçu du fragment {fragment.id}, version {fragment.version} ({fragment.statut})"
     piece = Piece("apercu", "", title, f"Bibliothèque {library.version} — questionnaire {q.marche.reference}", blocks)

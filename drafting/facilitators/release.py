@@ -10,86 +10,37 @@ facilitators to edit, and ``pending_changes`` says what is not yet released.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import os
+import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
 from drafting.errors import LibraryError
-from drafting.library.core import (
-    FRAGMENT_ID, LOCK_FILE, SEMVER, VERSIONS_DIR, Library, data_store_path, fragment_store_path, load_library,
-    read_lock,
+from drafting.facilitators.check import check_library
+from drafting.library import (
+    FRAGMENT_ID,
+    LOCK_FILE,
+    SEMVER,
+    VERSIONS_DIR,
+    Change,
+    Library,
+    current_lock,
+    data_store_path,
+    default_root,
+    fragment_store_path,
+    load_library,
+    pending_changes,
+    release_versions,
+    version_key,
 )
 
 RELEASE_VERSION = r"\d{4}\.\d+\.\d+"
 
-
-def current_lock(library: Library) -> dict[str, Any]:
-    """The lock the working folder would have if it were released now."""
-    return {
-        "version": library.version,
-        "fragments": {
-            f.id: {"version": f.version, "sha256": f.sha256}
-            for f in sorted(library.fragments.values(), key=lambda f: f.id) if f.statut == "publie"
-        },
-        "donnees": dict(sorted(library.data_hashes.items())),
-    }
-
-
-def released_lock(root: Path) -> Optional[dict[str, Any]]:
-    path = root / LOCK_FILE
-    return read_lock(path) if path.is_file() else None
-
-
-def release_versions(root: Path) -> list[str]:
-    """Released versions, oldest first."""
-    folder = root / VERSIONS_DIR
-    names = [p.name[:-len(".lock")] for p in folder.glob("*.lock")] if folder.is_dir() else []
-    return sorted(names, key=version_key)
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
-
-
-@dataclass(frozen=True)
-class Change:
-    """One difference between the working folder and the last release."""
-
-    kind: str  # ajout | modification | retrait | donnees
-    name: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.kind} : {self.name} ({self.detail})" if self.detail else f"{self.kind} : {self.name}"
-
-
-def pending_changes(library: Library) -> list[Change]:
-    """What differs from the last release (empty when the folder is exactly released)."""
-    lock = released_lock(library.root)
-    now = current_lock(library)
-    if lock is None:
-        return [Change("ajout", "bibliothèque", "aucune version publiée")]
-    changes = []
-    for fid, entry in now["fragments"].items():
-        old = lock["fragments"].get(fid)
-        if old is None:
-            changes.append(Change("ajout", fid, f"version {entry['version']}"))
-        elif old["sha256"] != entry["sha256"]:
-            detail = (f"{old['version']} → {entry['version']}" if old["version"] != entry["version"]
-                      else f"version {entry['version']} modifiée sans nouvelle version")
-            changes.append(Change("modification", fid, detail))
-    for fid, old in lock["fragments"].items():
-        if fid not in now["fragments"]:
-            changes.append(Change("retrait", fid, f"version {old['version']}"))
-    for name in sorted(set(now["donnees"]) | set(lock["donnees"])):
-        if name != "bibliotheque.yaml" and now["donnees"].get(name) != lock["donnees"].get(name):
-            changes.append(Change("donnees", name, ""))
-    return changes
 
 
 def next_version(current: str, today: dt.date) -> str:
@@ -102,7 +53,6 @@ def next_version(current: str, today: dt.date) -> str:
 
 def release(root: Path, message: str, version: Optional[str] = None, today: Optional[dt.date] = None) -> tuple[str, list[Change]]:
     """Record the working folder as a new release; refused if ``library check`` finds errors."""
-    from drafting.facilitators.check import check_library
 
     today = today or dt.date.today()
     library = load_library(root)
@@ -129,8 +79,6 @@ def release(root: Path, message: str, version: Optional[str] = None, today: Opti
 
 
 def _is_release_version(text: str) -> bool:
-    import re
-
     return re.fullmatch(RELEASE_VERSION, text) is not None
 
 
@@ -146,13 +94,6 @@ def _release_file(root: Path, version: str, today: dt.date, message: str, change
     data["changelog"] = [entry, *(data.get("changelog") or [])]
     return (header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)).encode("utf-8")
 
-
-def write_release(root: Path, version: str) -> dict[str, Any]:
-    """Record the folder as release ``version`` when bibliotheque.yaml already says so (first release)."""
-    library = load_library(root)
-    if library.version != version:
-        raise LibraryError(f"bibliotheque.yaml indique la version {library.version}, pas {version}")
-    return _publish(root, library, version, (root / "bibliotheque.yaml").read_bytes())
 
 
 def _publish(root: Path, library: Library, version: str, release_text: bytes) -> dict[str, Any]:
@@ -207,7 +148,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def init_library(target: Path, source: Optional[Path] = None) -> Path:
     """A facilitator's own copy of a library, released versions included."""
-    from drafting.library.core import default_root
 
     origin = Path(source or default_root())
     if target.exists() and any(target.iterdir()):
@@ -248,8 +188,6 @@ def fragment_text(root: Path, fragment_id: str, version: Optional[str]) -> tuple
 
 def fragment_diff(root: Path, fragment_id: str, versions: tuple[str, ...]) -> str:
     """A readable unified diff: V1 to V2, V1 to the working file, or last release to the working file."""
-    import difflib
-
     if len(versions) > 2:
         raise LibraryError("donnez au plus deux versions : library diff ID [V1 [V2]]")
     if not versions:
@@ -283,8 +221,6 @@ def _words_in_long_lines(lines: list[str]) -> list[str]:
 
 
 def _word_diff(old: str, new: str) -> str:
-    import difflib
-
     a, b = old.split(" "), new.split(" ")
     parts = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():

@@ -14,30 +14,14 @@ from typing import Any, Callable, Optional, get_args
 
 import click
 
-from drafting.compose.pieces import FORME_LABELS, NATURE_LABELS
 from drafting.errors import Issue
-from drafting.library.core import CONSIDERATION_TYPES, Library
-from drafting.intake.model import Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur
+from drafting.intake.labels import PROMPTS
 from drafting.intake.model import MAX_LOTS_QUESTIONNAIRE as MAX_LOTS
-from drafting.intake.reader import _fmt, nearest_sectors, validate_data
+from drafting.intake.model import Attributaires, Ccag, Forme, Nature, Procedure, Theme, TypeAcheteur, dotted
+from drafting.intake.validation import nearest_sectors, validate_data
+from drafting.library import CONSIDERATION_TYPES, Library
 
 Path_ = tuple
-# Natures and forms as the documents name them; buyer types and procedures in the short form a prompt wants.
-LABELS = {
-    **NATURE_LABELS, **FORME_LABELS,
-    "etat": "Service de l'État", "collectivite": "Commune ou collectivité", "epci": "EPCI (intercommunalité)",
-    "departement": "Département", "region": "Région", "etablissement_sante": "Établissement de santé",
-    "bailleur_social": "Bailleur social", "autre": "Autre acheteur public",
-    "mapa": "Procédure adaptée (MAPA)", "appel_offres_ouvert": "Appel d'offres ouvert",
-    "appel_offres_restreint": "Appel d'offres restreint", "procedure_negociee": "Procédure avec négociation",
-    "dialogue_competitif": "Dialogue compétitif", "sans_publicite": "Sans publicité ni mise en concurrence",
-    "mono": "Un seul titulaire", "multi": "Plusieurs titulaires",
-    "fcs": "CCAG-FCS (fournitures courantes et services)", "tic": "CCAG-TIC", "pi": "CCAG-PI (prestations intellectuelles)",
-    "moe": "CCAG-MOE (maîtrise d'œuvre)", "mi": "CCAG-MI (marchés industriels)", "aucun": "Aucun CCAG",
-    "metiers_en_tension": "Faire connaître des métiers en tension", "decouverte_metiers": "Faire découvrir les métiers",
-    "illettrisme": "Lutter contre l'illettrisme", "egalite_femmes_hommes": "Égalité femmes-hommes",
-    "lutte_discriminations": "Lutter contre les discriminations", "amelioration_continue": "Amélioration continue (plan de progrès)",
-}
 
 
 @dataclass
@@ -50,7 +34,7 @@ class Session:
 
     def issues_at(self, path: Path_) -> list[Issue]:
         _, issues = validate_data(self.data, {}, self.library)
-        wanted = _fmt(path)
+        wanted = dotted(path)
         return [i for i in issues if i.path == wanted or i.path.startswith(wanted + ".") or i.path.startswith(wanted + "[")]
 
     def put(self, path: Path_, value: Any) -> None:
@@ -94,7 +78,7 @@ class Session:
         """A numbered list: the buyer types the number (or the identifier)."""
         self.echo(question)
         for number, choice in enumerate(choices, start=1):
-            self.echo(f"  {number}. {(labels or {}).get(choice) or LABELS.get(choice, choice)}")
+            self.echo(f"  {number}. {(labels or {}).get(choice) or PROMPTS.get(choice, choice)}")
         default_number = str(choices.index(default) + 1) if default in choices else None
 
         def convert(raw: str) -> str:
@@ -193,7 +177,7 @@ def run(library: Library, echo: Callable[[str], None] = click.echo) -> dict[str,
     echo("\n— Les objectifs sociaux —")
     themes = list(get_args(Theme))
     for number, theme in enumerate(themes, start=1):
-        echo(f"  {number}. {LABELS[theme]}")
+        echo(f"  {number}. {PROMPTS[theme]}")
 
     def pick_themes(raw: str) -> list[str]:
         chosen = []

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal, Optional
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -362,3 +363,29 @@ class Questionnaire(Strict):
     clauses: Clauses = Clauses()
     criteres: Criteres = Criteres()
     lots: Annotated[list[Lot], Field(min_length=1, max_length=MAX_LOTS_QUESTIONNAIRE)]
+
+
+# A place in a questionnaire: ("lots", 0, "montant_estime_ht") is lots[0].montant_estime_ht.
+Path_ = tuple[Union[str, int], ...]
+# Where a value sits in its file: a YAML line, or a workbook cell (« Lots!E4 »).
+Location = Union[int, str]
+
+
+@dataclass(frozen=True)
+class LoadedQuestionnaire:
+    """The model plus what the manifest needs to prove which input was used."""
+
+    model: Questionnaire
+    source: str
+    sha256: str
+
+
+def dotted(path: Path_) -> str:
+    """The path as the buyer reads it in messages and web forms name their fields: lots[0].montant_estime_ht."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

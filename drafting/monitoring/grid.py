@@ -1,6 +1,6 @@
 """The monitoring grid (grille de suivi) the winning enterprise fills every month.
 
-Written with xlsx_package, a small writer with xlsxwriter's calls for the few features
+Written with ``ooxml.xlsx``, the project's small SpreadsheetML writer with xlsxwriter's calls for the few features
 the grid needs (validations, formulas, protection): a portfolio writes one grid per
 market, and a general library was most of a market's time. Text from the
 questionnaire is always written with ``write_string``: a value starting with
@@ -12,7 +12,7 @@ recognise a grid and read it back years later without the questionnaire.
 
 Every rule deciding whether a row counts (a numeric lot, hours between 0 and 744,
 no formula typed in an input cell…) is written twice on purpose: once as the
-hidden helper columns the « Synthèse » sums, once in Python in ``consolidate.py``.
+hidden helper columns the « Synthèse » sums, once in Python in ``monitoring.sheets``.
 The LibreOffice test checks both give the same figures, so the enterprise and the
 facilitator never read two different results from the same file.
 """
@@ -20,154 +20,72 @@ facilitator never read two different results from the same file.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
-from typing import Any, Optional
+from dataclasses import replace
+from typing import Any
 
-
+from drafting.common.cells import cell_ref, col_name
 from drafting.common.formatting import euros
-from drafting.decide.plan import RETENUE, TYPE_LABELS, Plan
-from drafting.ooxml.xlsx import Workbook, cell_ref, col_name
-
-FORMAT_VERSION = 2           # of the hidden « Clausier » sheet; consolidate.py refuses newer ones
-# Format 2: no eligibility category on the enterprise's side (it can reveal health or criminal
-# records: it stays with the facilitator), and the date of the attestation of an inclusive
-# structure delivering hours as sub-contractor or co-contractor.
-META_SHEET = "Clausier"
-META_MARKER = "clausier-grille"
-HOURS_SHEET, ACTIONS_SHEET, PLAN_SHEET = "Suivi heures", "Actions sociales", "Plan de progrès"
-SUMMARY_SHEET, LISTS_SHEET = "Synthèse", "Listes"
-MEASURED = ("insertion", "action_sociale", "plan_de_progres")  # what the grid counts; the rest is qualitative
-
-INPUT_ROWS = 500
-HOURS_MAX = 744              # hours in a 31-day month: more is a typing error
-DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
-YEAR_MAX = 99
-CONTRATS = ["CDI", "CDD", "CDDI", "Intérim (ETTI)", "Mise à disposition (AI)", "GEIQ", "Apprentissage",
-            "Professionnalisation", "Sous-traitance SIAE/EA", "Autre"]
-MODALITES = ["Embauche directe", "Mise à disposition", "Sous-traitance ou cotraitance", "Formation"]
-ACTIONS = ["Visite de chantier ou de site", "Immersion (PMSMP)", "Formation", "Promotion des métiers en tension",
-           "Stage ou alternance", "Autre action validée"]
-AXES = [f"Axe {n}" for n in range(1, 9)]  # the CCAP names the axes; the grid only numbers them
-HOURS_COLUMNS = [
-    ("Identifiant pseudonymisé", 18), ("Lot", 7), ("Date de validation de l'éligibilité (facilitateur)", 14),
-    ("Modalité", 24), ("Employeur juridique", 24), ("Attestation de la structure inclusive (date)", 14),
-    ("Type de contrat", 20), ("Début du contrat", 12), ("Fin du contrat", 12), ("Code ROME", 10), ("Mois", 11),
-    ("Heures travaillées", 11), ("Heures de formation", 11), ("Femme (O/N)", 8), ("Résident QPV (O/N)", 9),
-]
-# Column indexes of « Suivi heures », shared with consolidate.py.
-(H_ID, H_LOT, H_VALIDATION, H_MODALITE, H_EMPLOYEUR, H_ATTESTATION, H_CONTRAT, H_DEBUT, H_FIN, H_ROME, H_MOIS,
- H_HEURES, H_FORMATION, H_FEMME, H_QPV) = range(15)
-SOUS_TRAITANCE = "Sous-traitance ou cotraitance"  # the modality whose hours an inclusive structure attests
-# Grids of format 1, already in enterprises' hands, are still read: their headers, and where each
-# column of today's layout sits in them (None: absent). Their category column is never read.
-HOURS_HEADERS_V1 = ["Identifiant pseudonymisé", "Lot", "Catégorie d'éligibilité", "Date de validation (facilitateur)",
-                    "Modalité", "Employeur juridique", "Type de contrat", "Début du contrat", "Fin du contrat",
-                    "Code ROME", "Mois", "Heures travaillées", "Heures de formation", "Femme (O/N)",
-                    "Résident QPV (O/N)"]
-HOURS_LAYOUT_V1 = (0, 1, 3, 4, 5, None, 6, 7, 8, 9, 10, 11, 12, 13, 14)
-ACTION_COLUMNS = [("Lot", 7, "input"), ("Type d'action", 32, "input"), ("Date", 12, "input_date"),
-                  ("Participants", 12, "input_int"), ("Partenaire", 30, "input"), ("Commentaire", 40, "input")]
-A_LOT, A_TYPE, A_DATE, A_PARTICIPANTS, A_PARTENAIRE, A_COMMENTAIRE = range(6)
-PLAN_COLUMNS = [("Lot", 7, "input"), ("Année d'exécution (1, 2, 3…)", 11, "input_int"), ("Axe de progrès", 12, "input"),
-                ("Action", 40, "input"), ("Indicateur", 30, "input"), ("Valeur de départ", 12, "input"),
-                ("Cible", 12, "input"), ("Valeur atteinte", 12, "input"), ("Commentaire", 30, "input")]
-P_LOT, P_ANNEE, P_AXE, P_ACTION, P_INDICATEUR, P_DEPART, P_CIBLE, P_ATTEINTE, P_COMMENTAIRE = range(9)
-# Hidden helper columns, right after the input columns of each sheet.
-H_CALC_HEURES, H_CALC_FORMATION, H_CALC_ID, H_CALC_PREMIERE = range(15, 19)
-A_CALC_PARTICIPANTS = 6
-P_CALC_ANNEE, P_CALC_PREMIERE = 9, 10
-HELPER_HEADER = "Calcul (ne pas modifier)"
-
-
-@dataclass(frozen=True)
-class GridInfo:
-    reference: str
-    objet: str
-    acheteur: str
-    facilitateur: str
-    penalite_horaire: float
-    duree: str
-    actions: tuple[str, ...] = ()  # labels of the library's action catalogue; built-in list when empty
-    duree_totale_mois: Optional[int] = None
-    actions_par_an: Optional[int] = None       # action_sociale: realisations due per lot and year
-    penalite_action_sociale: Optional[float] = None
-    penalite_plan_de_progres: Optional[float] = None
-    marches_subsequents: bool = False  # a framework's hours are then set per subsequent contract
-
-    @staticmethod
-    def terms(q: Any, plan: Plan, library: Any) -> dict[str, Any]:
-        """The commitments beyond hours (actions and plans due, their penalties), from the questionnaire.
-
-        Computed here rather than in generate.py so the grid's arithmetic lives with the grid.
-        """
-        from drafting.compose.pieces import action_sociale_context
-        from drafting.decide.policy import reference_date
-
-        when = reference_date(q, library)
-        rates = {name: float(library.param(name, when)) if name in library.parameters else None
-                 for name in ("penalite_action_sociale", "penalite_plan_de_progres")}
-        lots = plan.lots_with("action_sociale")
-        per_year = None
-        if lots:
-            context = action_sociale_context(q, lots, library)
-            per_year = int(context["nombre"]) * int(context["realisations"]) if context["nombre"] else None
-        return {"duree_totale_mois": q.marche.duree_totale_mois, "actions_par_an": per_year, **rates,
-                "marches_subsequents": q.marche.forme == "accord_cadre_marches_subsequents"}
-
-
-def action_years(months: Optional[int]) -> Optional[int]:
-    """Years of execution for actions: a residue over six months counts as a year (CCAP action_sociale)."""
-    if months is None:
-        return None
-    return max(months // 12 + (1 if months % 12 > 6 else 0), 1)
-
-
-def plan_years(months: Optional[int]) -> Optional[int]:
-    """Annual plans due: one at the start, then one per anniversary with six months or more still to run."""
-    if months is None:
-        return None
-    return 1 + max(0, (months - 6) // 12)
-
-
-@dataclass(frozen=True)
-class Commitment:
-    """One retained consideration of one lot, as the grid and the consolidation count it."""
-
-    lot: int
-    intitule: str
-    type: str
-    engagement: Optional[float]     # hours, actions or plans due; None when it cannot be stated in advance
-    unite: str
-    penalite_unitaire: Optional[float]
-    heures_maximum: Optional[float] = None
-    heures_par_100k: Optional[float] = None
-    par_an: Optional[float] = None
-    synthese_ligne: Optional[int] = None  # 1-based row of the lot in « Synthèse »
-
-
-def commitments(plan: Plan, info: GridInfo) -> list[Commitment]:
-    """Every retained consideration per lot, with what is due and the penalty per unit not done."""
-    out = []
-    for lot in plan.lots:
-        for decision in lot.decisions:
-            if decision.statut != RETENUE:
-                continue
-            kind = decision.type
-            if kind == "insertion":
-                rate = (decision.calcul or {}).get("penalite_horaire", info.penalite_horaire)
-                out.append(Commitment(lot.numero, lot.intitule, kind, decision.heures, "heures", float(rate),
-                                      decision.heures_maximum, decision.heures_par_100k))
-            elif kind == "action_sociale":
-                years = action_years(info.duree_totale_mois)
-                due = info.actions_par_an * years if info.actions_par_an and years else None
-                out.append(Commitment(lot.numero, lot.intitule, kind, due, "actions", info.penalite_action_sociale,
-                                      par_an=info.actions_par_an))
-            elif kind == "plan_de_progres":
-                out.append(Commitment(lot.numero, lot.intitule, kind, plan_years(info.duree_totale_mois), "plans",
-                                      info.penalite_plan_de_progres, par_an=1))
-            else:
-                out.append(Commitment(lot.numero, lot.intitule, kind, None, "voir CCAP", None))
-    return out
+from drafting.decide.plan import TYPE_LABELS, Plan
+from drafting.monitoring.commitments import Commitment, GridInfo, commitments
+from drafting.monitoring.grid_format import (
+    A_CALC_PARTICIPANTS,
+    A_DATE,
+    A_LOT,
+    A_PARTICIPANTS,
+    A_TYPE,
+    ACTION_COLUMNS,
+    ACTIONS,
+    ACTIONS_SHEET,
+    AXES,
+    CONTRATS,
+    DATE_MAX,
+    DATE_MIN,
+    FORMAT_VERSION,
+    H_ATTESTATION,
+    H_CALC_FORMATION,
+    H_CALC_HEURES,
+    H_CALC_ID,
+    H_CALC_PREMIERE,
+    H_CONTRAT,
+    H_DEBUT,
+    H_FEMME,
+    H_FIN,
+    H_FORMATION,
+    H_HEURES,
+    H_ID,
+    H_LOT,
+    H_MODALITE,
+    H_MOIS,
+    H_QPV,
+    H_ROME,
+    H_VALIDATION,
+    HELPER_HEADER,
+    HOURS_COLUMNS,
+    HOURS_MAX,
+    HOURS_SHEET,
+    INPUT_ROWS,
+    LISTS_SHEET,
+    MEASURED,
+    META_FIELDS,
+    META_MARKER,
+    META_SHEET,
+    MODALITES,
+    P_ACTION,
+    P_ANNEE,
+    P_AXE,
+    P_CALC_ANNEE,
+    P_CALC_PREMIERE,
+    P_CIBLE,
+    P_INDICATEUR,
+    P_LOT,
+    PLAN_COLUMNS,
+    PLAN_SHEET,
+    SECTION_HEADERS,
+    SOUS_TRAITANCE,
+    SUMMARY_SHEET,
+    YEAR_MAX,
+)
+from drafting.ooxml.xlsx import Workbook
 
 
 def build_xlsx(plan: Plan, info: GridInfo, stamp: dt.date) -> bytes:
@@ -485,18 +403,6 @@ def _range(sheet: str, col: int) -> str:
     return f"'{quoted}'!${letter}$2:${letter}${INPUT_ROWS + 1}"
 
 
-SECTION_HEADERS = {
-    "insertion": ("Clause sociale d'insertion", [("Lot", 7), ("Engagement (heures)", 14), ("Heures réalisées", 14),
-                                                 ("dont formation", 12), ("Taux de réalisation", 12),
-                                                 ("Heures restant dues", 14), ("Personnes", 11),
-                                                 ("Pénalités potentielles", 16)]),
-    "action_sociale": ("Clause d'action sociale", ["Lot", "Actions dues", "Actions réalisées", "Participants",
-                                                   "Taux de réalisation", "Actions restant dues", "",
-                                                   "Pénalités potentielles"]),
-    "plan_de_progres": ("Plan de progrès", ["Lot", "Plans d'actions dus", "Plans d'actions produits", "",
-                                            "Taux de réalisation", "Plans manquants", "", "Pénalités potentielles"]),
-}
-
 
 def _done_formulas(kind: str, a: str) -> dict[int, str]:
     """Columns C, D and G of a lot's row in « Synthèse »: sums of the hidden helper columns."""
@@ -582,9 +488,6 @@ def _summary(wb, fmt, items: list[Commitment], info: GridInfo) -> list[Commitmen
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
     return [replace(item, synthese_ligne=placed.get((item.lot, item.type))) for item in items]
 
-
-META_FIELDS = ("lot", "intitule", "type", "engagement", "unite", "penalite_unitaire", "heures_maximum",
-               "heures_par_100k", "par_an", "synthese_ligne")
 
 
 def _metadata_sheet(wb, fmt, plan: Plan, info: GridInfo, items: list[Commitment]) -> None:

@@ -14,38 +14,28 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from typing import Optional
 
 from lxml import etree
 
-from drafting.compose.pieces import Piece
-from drafting.ooxml.docx import W_NS, block_xml
-from drafting.errors import InputError
+from drafting.common import archive
 from drafting.compose.markup import Heading, Paragraph, Run
+from drafting.compose.pieces import Piece
+from drafting.errors import ModelError
+from drafting.ooxml.docx import W_NS, block_xml
 from drafting.ooxml.package import zip_parts
 
 PLACEHOLDER = "[[CLAUSES SOCIALES]]"
 # Optional: where the CCAP's last article lists its derogations to the CCAG (art. 1.2 of each CCAG).
 DEROGATIONS_PLACEHOLDER = "[[DÉROGATIONS AU CCAG]]"
 W = f"{{{W_NS}}}"
-MAX_ENTRY_BYTES = 50_000_000
-MAX_TOTAL_BYTES = 100_000_000
-MAX_ENTRIES = 2000
 # our style id -> the built-in name Word gives it (w:name is the same in every UI language)
 BUILTIN_NAMES = {
     "Heading1": "heading 1", "Heading2": "heading 2", "Heading3": "heading 3",
     "ListBullet": "list bullet", "TableGrid": "table grid",
 }
 OWN_STYLES = ("ACompleter", "TableText", "Strong")
-
-
-class ModelError(InputError):
-    """The buyer's CCAP cannot host the articles: exit 2, nothing written."""
-
-    def __init__(self, source: str, message: str) -> None:
-        super().__init__(f"modèle de CCAP {source} : {message}")
 
 
 @dataclass(frozen=True)
@@ -57,70 +47,68 @@ class BuyerStyles:
 
 def read_model(data: bytes, source: str) -> dict[str, bytes]:
     """The parts of the buyer's .docx, refusing what is not a Word document (or is a zip bomb)."""
+    not_word = "ce n'est pas un document Word .docx lisible (enregistrez-le au format .docx)"
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-        if (len(infos) > MAX_ENTRIES or any(i.file_size > MAX_ENTRY_BYTES for i in infos)
-                or sum(i.file_size for i in infos) > MAX_TOTAL_BYTES):
-            raise ModelError(source, "document refusé : trop de parties ou contenu décompressé démesuré "
-                                     f"(au plus {MAX_ENTRIES} parties et {MAX_TOTAL_BYTES // 1_000_000} Mo)")
-        parts = {i.filename: archive.read(i) for i in infos}
+        _, why = archive.inspect(data)
+    except (archive.NotAZip, OSError):
+        raise ModelError(source, not_word) from None
+    if why:
+        raise ModelError(source, f"document refusé : {why}")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            parts = {i.filename: package.read(i) for i in package.infolist()}
     except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError, NotImplementedError, zlib.error):
-        raise ModelError(source, "ce n'est pas un document Word .docx lisible (enregistrez-le au format .docx)") from None
+        raise ModelError(source, not_word) from None
     if "word/document.xml" not in parts:
         raise ModelError(source, "document Word sans word/document.xml : enregistrez-le au format .docx")
     return parts
 
 
-@lru_cache(maxsize=1)
-def _prepared(data: bytes, source: str) -> tuple[dict[str, bytes], BuyerStyles]:
-    """The buyer's parts and the styles to use, read once: numbering the articles after the buyer's
-    own and inserting them both need them, and a buyer's CCAP can weigh megabytes."""
-    parts = read_model(data, source)
-    return parts, _buyer_styles(parts.get("word/styles.xml"), source)
+class BuyerCcap:
+    """The buyer's own CCAP, read once for one market: numbering the social articles after the buyer's
+    own, finding the derogations paragraph and inserting the articles all need its parts and styles,
+    and a buyer's CCAP can weigh megabytes. One object per rendering, dropped with it: no module
+    keeps the last buyer's document alive."""
 
+    def __init__(self, data: bytes, source: str) -> None:
+        self.data, self.source = data, source
+        self.parts = read_model(data, source)
+        self.styles = _buyer_styles(self.parts.get("word/styles.xml"), source)
+        self._document = _parse(self.parts["word/document.xml"], source, "word/document.xml")
 
-def insert_articles(data: bytes, source: str, piece: Piece, derogations: str = "") -> bytes:
-    """The buyer's CCAP with the social articles in place of its placeholder, and, when it has the second
-    placeholder, the sentence listing the derogations to the CCAG in its last article."""
-    cached, styles = _prepared(data, source)
-    parts = dict(cached)  # replaced below: the cached parts stay the buyer's
-    blocks = piece.blocks
-    if styles.auto_numbered:
-        blocks = [Heading(b.level, b.runs) if isinstance(b, Heading) else b for b in blocks]
-    body = "".join(block_xml(b) for b in blocks)
-    body = _restyle(body, styles.ids)
-    document = _replace_placeholder(parts["word/document.xml"], body, source)
-    if derogations and holds_derogations(data, source):
-        document = _replace_placeholder(document, block_xml(Paragraph([Run(derogations)])), source,
-                                        DEROGATIONS_PLACEHOLDER)
-    parts["word/document.xml"] = document
-    parts["word/styles.xml"] = styles.styles_xml
-    if "word/settings.xml" in parts:  # the buyer's own table of contents must list the new articles
-        parts["word/settings.xml"] = _update_fields_on_open(parts["word/settings.xml"], source)
-    return zip_parts(list(parts.items()))
+    def holds_derogations(self) -> bool:
+        """Whether the CCAP has a paragraph where clausier writes the derogations to the CCAG."""
+        return any(DEROGATIONS_PLACEHOLDER in _text(p) for p in self._document.iter(f"{W}p"))
 
+    def articles_before_placeholder(self) -> int:
+        """How many level-1 headings precede the placeholder: the social articles number on from there."""
+        heading = self.styles.ids["Heading1"]
+        count = 0
+        for paragraph in self._document.iter(f"{W}p"):
+            if _is_placeholder(paragraph):
+                return count
+            style = paragraph.find(f"{W}pPr/{W}pStyle")
+            if style is not None and style.get(f"{W}val") == heading:
+                count += 1
+        return count
 
-def holds_derogations(data: bytes, source: str) -> bool:
-    """Whether the buyer's CCAP has a paragraph where clausier writes the derogations to the CCAG."""
-    parts, _ = _prepared(data, source)
-    root = _parse(parts["word/document.xml"], source, "word/document.xml")
-    return any(DEROGATIONS_PLACEHOLDER in _text(p) for p in root.iter(f"{W}p"))
-
-
-def articles_before_placeholder(data: bytes, source: str) -> int:
-    """How many level-1 headings precede the placeholder: the social articles number on from there."""
-    parts, styles = _prepared(data, source)
-    root = _parse(parts["word/document.xml"], source, "word/document.xml")
-    heading = styles.ids["Heading1"]
-    count = 0
-    for paragraph in root.iter(f"{W}p"):
-        if _is_placeholder(paragraph):
-            return count
-        style = paragraph.find(f"{W}pPr/{W}pStyle")
-        if style is not None and style.get(f"{W}val") == heading:
-            count += 1
-    return count
+    def insert_articles(self, piece: Piece, derogations: str = "") -> bytes:
+        """The CCAP with the social articles in place of its placeholder, and, when it has the second
+        placeholder, the sentence listing the derogations to the CCAG in its last article."""
+        parts = dict(self.parts)  # replaced below: the parts read stay the buyer's
+        blocks = piece.blocks
+        if self.styles.auto_numbered:
+            blocks = [Heading(b.level, b.runs) if isinstance(b, Heading) else b for b in blocks]
+        body = _restyle("".join(block_xml(b) for b in blocks), self.styles.ids)
+        document = _replace_placeholder(parts["word/document.xml"], body, self.source)
+        if derogations and self.holds_derogations():
+            document = _replace_placeholder(document, block_xml(Paragraph([Run(derogations)])), self.source,
+                                            DEROGATIONS_PLACEHOLDER)
+        parts["word/document.xml"] = document
+        parts["word/styles.xml"] = self.styles.styles_xml
+        if "word/settings.xml" in parts:  # the buyer's own table of contents must list the new articles
+            parts["word/settings.xml"] = _update_fields_on_open(parts["word/settings.xml"], self.source)
+        return zip_parts(list(parts.items()))
 
 
 # Children of w:settings that the schema places after w:updateFields.

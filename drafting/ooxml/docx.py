@@ -12,9 +12,9 @@ import datetime as dt
 from functools import lru_cache
 from importlib import resources
 
-from drafting.compose.pieces import Piece
 from drafting.common.formatting import typography
 from drafting.compose.markup import Block, BulletItem, Heading, Run, Table, plain
+from drafting.compose.pieces import Piece
 from drafting.ooxml.package import Deflated, deflate, xml_text, zip_parts
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -184,7 +184,7 @@ def build_docx(piece: Piece, acheteur: str, reference: str, library_version: str
                        description=xml_text(note), stamp=f"{stamp.isoformat()}T00:00:00Z")
     header = HEADER.format(w=W_NS, left=xml_text(typography(acheteur)), right=xml_text(f"Marché n° {reference}"))
     shared = _constant_parts()
-    parts = [
+    parts: list[tuple[str, bytes | Deflated]] = [
         ("[Content_Types].xml", shared["[Content_Types].xml"]),
         ("_rels/.rels", shared["_rels/.rels"]),
         ("docProps/core.xml", core.encode()),

@@ -18,17 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from drafting.errors import ClausierError
+from drafting.errors import PdfUnavailable
 
 SOFFICE_ENV = "CLAUSIER_SOFFICE"
 TIMEOUT_SECONDS = 600
-
-
-class PdfUnavailable(ClausierError):
-    """--pdf asked on a machine without LibreOffice: said before anything is written."""
-
-    exit_code = 1
-    http_status = 503
 
 
 def find_soffice() -> Optional[str]:
@@ -64,13 +57,13 @@ def convert(documents: dict[str, bytes], stamp: dt.date, soffice: Optional[str] 
             done = subprocess.run(command, capture_output=True, timeout=TIMEOUT_SECONDS, check=False,
                                   env={**os.environ, "TZ": "UTC"})
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ClausierError(f"conversion PDF impossible avec LibreOffice ({exc}) ; aucun fichier n'a été écrit") from None
+            raise PdfUnavailable(f"conversion PDF impossible avec LibreOffice ({exc}) ; aucun fichier n'a été écrit") from None
         out = {}
         for name in sorted(documents):
             pdf = folder / "out" / (Path(name).stem + ".pdf")
             if not pdf.is_file():
                 detail = done.stderr.decode("utf-8", "replace").strip()[-300:]
-                raise ClausierError(f"LibreOffice n'a pas converti {name} en PDF ({detail or 'sans message'}) ; "
+                raise PdfUnavailable(f"LibreOffice n'a pas converti {name} en PDF ({detail or 'sans message'}) ; "
                                     "aucun fichier n'a été écrit")
             out[Path(name).stem + ".pdf"] = normalise(pdf.read_bytes(), stamp)
         return out

@@ -21,12 +21,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Optional, Union
 
+from drafting.common.cells import cell_ref, col_name
 from drafting.ooxml.package import Chunk, Deflated, deflate, deflate_segments, xml_text, zip_parts
+from drafting.ooxml.xlsx_parts import MAIN_NS, REL_NS, ROOT_RELS, XML_HEAD, Format, content_types, styles_xml, workbook_rels
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAX_DIGIT_WIDTH, COLUMN_PADDING = 7, 5  # Calibri 11, as Excel converts character widths to pixels
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 OPERATORS = {"==": "equal", "!=": "notEqual", ">": "greaterThan", ">=": "greaterThanOrEqual", "<": "lessThan",
@@ -35,19 +33,6 @@ VALIDATION_TYPES = {"list": "list", "date": "date", "decimal": "decimal", "integ
 _ESCAPED_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 
-
-def col_name(col: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    name = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-def cell_ref(row: int, col: int) -> str:
-    return f"{col_name(col)}{row + 1}"
 
 
 def number(value: Union[int, float]) -> str:
@@ -64,14 +49,6 @@ def _data(text: str) -> str:
         text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
     return _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)  # U+FFFE and U+FFFF included
 
-
-@dataclass
-class Format:
-    """A cell format; its index in styles.xml is its registration order (0 is Excel's default)."""
-
-    props: dict[str, Any]
-    index: int = 0
-    dxf: Optional[int] = None  # index among the conditional formats, once used by one
 
 
 @dataclass
@@ -236,16 +213,19 @@ class Worksheet:
         """Adjacent columns with the same width, format and visibility share one <col> element."""
         if not self.columns:
             return ""
-        out, run = ["<cols>"], None
+        out = ["<cols>"]
+        first = last = -2
+        spec = None
         for col in sorted(self.columns):
-            spec = self.columns[col]
-            if run and run[1] == col - 1 and run[2] == spec:
-                run[1] = col
+            if col == last + 1 and self.columns[col] == spec:
+                last = col
                 continue
-            if run:
-                out.append(_col(*run))
-            run = [col, col, spec]
-        out.append(_col(*run))
+            if spec is not None:
+                out.append(_col(first, last, spec))
+            first = last = col
+            spec = self.columns[col]
+        if spec is not None:
+            out.append(_col(first, last, spec))
         out.append("</cols>")
         return "".join(out)
 
@@ -410,15 +390,15 @@ class Workbook:
                     fmt.dxf, dxf = dxf, dxf + 1
         count = len(self.sheets)
         parts: list[tuple[str, Union[bytes, Deflated]]] = [
-            ("[Content_Types].xml", _constant(_content_types(count))),
+            ("[Content_Types].xml", _constant(content_types(count))),
             ("_rels/.rels", _constant(ROOT_RELS)),
             ("docProps/app.xml", self._app().encode("utf-8")),
             ("docProps/core.xml", self._core().encode("utf-8")),
-            ("xl/_rels/workbook.xml.rels", _constant(_workbook_rels(count))),
+            ("xl/_rels/workbook.xml.rels", _constant(workbook_rels(count))),
             *((f"xl/worksheets/sheet{n}.xml", _compressed(sheet.segments())) for n, sheet in enumerate(self.sheets, 1)),
             ("xl/workbook.xml", self._workbook().encode("utf-8")),
             ("xl/sharedStrings.xml", self.strings.xml().encode("utf-8")),
-            ("xl/styles.xml", _constant(_styles(self.formats))),
+            ("xl/styles.xml", _constant(styles_xml(self.formats))),
             ("xl/theme/theme1.xml", _theme()),
         ]
         return zip_parts(parts)
@@ -461,104 +441,6 @@ class Workbook:
                 f'xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>')
 
 
-ROOT_RELS = (f'{XML_HEAD}<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" Type="{REL_NS}/officeDocument" '
-             'Target="xl/workbook.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
-             'relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" '
-             f'Type="{REL_NS}/extended-properties" Target="docProps/app.xml"/></Relationships>')
-_OFFICE_CT = "application/vnd.openxmlformats-officedocument"
-
-
-def _content_types(sheets: int) -> str:
-    overrides = [("/docProps/app.xml", f"{_OFFICE_CT}.extended-properties+xml"),
-                 ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
-                 ("/xl/styles.xml", f"{_OFFICE_CT}.spreadsheetml.styles+xml"),
-                 ("/xl/theme/theme1.xml", f"{_OFFICE_CT}.theme+xml"),
-                 ("/xl/workbook.xml", f"{_OFFICE_CT}.spreadsheetml.sheet.main+xml"),
-                 *((f"/xl/worksheets/sheet{n}.xml", f"{_OFFICE_CT}.spreadsheetml.worksheet+xml") for n in range(1, sheets + 1)),
-                 ("/xl/sharedStrings.xml", f"{_OFFICE_CT}.spreadsheetml.sharedStrings+xml")]
-    return (f'{XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default '
-            'Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default '
-            'Extension="xml" ContentType="application/xml"/>'
-            + "".join(f'<Override PartName="{name}" ContentType="{kind}"/>' for name, kind in overrides) + "</Types>")
-
-
-def _workbook_rels(sheets: int) -> str:
-    targets = [("worksheet", f"worksheets/sheet{n}.xml") for n in range(1, sheets + 1)]
-    targets += [("theme", "theme/theme1.xml"), ("styles", "styles.xml"), ("sharedStrings", "sharedStrings.xml")]
-    return (f'{XML_HEAD}<Relationships xmlns="{PKG_REL_NS}">'
-            + "".join(f'<Relationship Id="rId{n}" Type="{REL_NS}/{kind}" Target="{target}"/>'
-                      for n, (kind, target) in enumerate(targets, 1)) + "</Relationships>")
-
-
-# -- styles ------------------------------------------------------------------------------
-BUILTIN_NUMBER_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "@": 49}
-_DEFAULT_FONT = '<sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/>'
-
-
-def _argb(color: str) -> str:
-    return "FF" + color.lstrip("#").upper()
-
-
-def _font(props: dict[str, Any]) -> str:
-    head = ("<b/>" if props.get("bold") else "") + ("<i/>" if props.get("italic") else "")
-    color = f'<color rgb="{_argb(props["font_color"])}"/>' if "font_color" in props else '<color theme="1"/>'
-    return f'<font>{head}<sz val="{props.get("font_size", 11)}"/>{color}<name val="Calibri"/><family val="2"/><scheme val="minor"/></font>'
-
-
-def _styles(formats: list[Format]) -> str:
-    """Fonts, fills, borders and number formats each listed once, in the order formats first use them."""
-    fonts, fills, custom = [f"<font>{_DEFAULT_FONT}</font>"], ["none", "gray125"], {}
-    xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>']
-
-    def position(items: list, item: Any) -> int:
-        if item not in items:
-            items.append(item)
-        return items.index(item)
-
-    for fmt in formats:
-        p = fmt.props
-        if "num_format" in p:
-            code = p["num_format"]
-            numfmt = (BUILTIN_NUMBER_FORMATS[code] if code in BUILTIN_NUMBER_FORMATS
-                      else custom.setdefault(code, 164 + len(custom)))
-        else:
-            numfmt = 0
-        font = position(fonts, _font(p)) if any(k in p for k in ("bold", "italic", "font_size", "font_color")) else 0
-        fill = position(fills, p["bg_color"]) if "bg_color" in p else 0
-        border = 1 if p.get("border") else 0
-        attributes = f'numFmtId="{numfmt}" fontId="{font}" fillId="{fill}" borderId="{border}" xfId="0"'
-        attributes += "".join(f' {name}="1"' for name, used in (("applyNumberFormat", numfmt), ("applyFont", font),
-                                                                 ("applyFill", fill), ("applyBorder", border),
-                                                                 ("applyAlignment", _alignment(p)),
-                                                                 ("applyProtection", "locked" in p)) if used)
-        inner = _alignment(p) + ('<protection locked="0"/>' if p.get("locked") is False else "")
-        xfs.append(f"<xf {attributes}>{inner}</xf>" if inner else f"<xf {attributes}/>")
-    numfmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{xml_text(code)}"/>' for code, i in custom.items())
-    fill_xml = [f'<fill><patternFill patternType="{fills[0]}"/></fill>', f'<fill><patternFill patternType="{fills[1]}"/></fill>']
-    fill_xml += [f'<fill><patternFill patternType="solid"><fgColor rgb="{_argb(c)}"/><bgColor indexed="64"/></patternFill></fill>'
-                 for c in fills[2:]]
-    thin = '<color auto="1"/>'
-    border_xml = ["<border><left/><right/><top/><bottom/><diagonal/></border>",
-                  f'<border><left style="thin">{thin}</left><right style="thin">{thin}</right><top style="thin">{thin}</top>'
-                  f'<bottom style="thin">{thin}</bottom><diagonal/></border>']
-    dxfs = [f for f in formats if f.dxf is not None]
-    dxf_xml = "".join(f'<dxf><font><color rgb="{_argb(f.props["font_color"])}"/></font><fill><patternFill><bgColor '
-                      f'rgb="{_argb(f.props["bg_color"])}"/></patternFill></fill></dxf>' for f in sorted(dxfs, key=lambda f: f.dxf))
-    return (f'{XML_HEAD}<styleSheet xmlns="{MAIN_NS}">'
-            + (f'<numFmts count="{len(custom)}">{numfmts}</numFmts>' if custom else "")
-            + f'<fonts count="{len(fonts)}">{"".join(fonts)}</fonts><fills count="{len(fill_xml)}">{"".join(fill_xml)}</fills>'
-            f'<borders count="2">{"".join(border_xml)}</borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" '
-            f'fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs><cellStyles '
-            'count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            + (f'<dxfs count="{len(dxfs)}">{dxf_xml}</dxfs>' if dxfs else '<dxfs count="0"/>')
-            + '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
-            "</styleSheet>")
-
-
-def _alignment(props: dict[str, Any]) -> str:
-    attributes = (f' vertical="{props["valign"]}"' if "valign" in props else "") + (
-        ' wrapText="1"' if props.get("text_wrap") else "")
-    return f"<alignment{attributes}/>" if attributes else ""
 
 
 # -- parts compressed once ----------------------------------------------------------------
@@ -582,12 +464,3 @@ def _theme() -> Deflated:
     return deflate((resources.files("annexes") / "xlsx_base" / "theme1.xml").read_bytes(), 9)
 
 
-def report_workbook(buffer: Any, title: str, created: dt.datetime) -> Any:
-    """An xlsxwriter workbook for the reports written with xlsxwriter (review, consolidation, the
-    questionnaire form): in memory, text always text, a fixed creation date (same input, same bytes)."""
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                      "strings_to_urls": False, "nan_inf_to_errors": True})
-    wb.set_properties({"title": title, "author": "clausier", "created": created})
-    return wb

@@ -13,23 +13,36 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterator, Optional
+
+import yaml
 
 from drafting import __version__
+from drafting.common.build import engine_fingerprint
+from drafting.common.files import recover_retired, wait_for_removals, write_market
+from drafting.common.manifest import MANIFEST, read_manifest
+from drafting.dce.provenance import fragments_used, library_record
 from drafting.errors import ClausierError, InputError
-from drafting.common.files import wait_for_removals
+from drafting.library import Library, load_library
+
+# The drafting engine (pydantic models, Jinja, the writers) is imported by the workers only, when a
+# market must be drafted: telling that a whole portfolio is unchanged never pays for it.
 
 SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")  # .xlsx, .xlsm: the questionnaire form
-NOT_QUESTIONNAIRES = ("manifest.json",)
+NOT_QUESTIONNAIRES = (MANIFEST,)
 INDEX = ".clausier-index"
 PRODUIT, INCHANGE, ECHEC, IGNORE = "produit", "inchangé", "échec", "ignoré"
 MAX_JOBS_WINDOWS = 61  # ProcessPoolExecutor's limit there
@@ -119,18 +132,9 @@ def expected_options(settings: Settings) -> dict[str, object]:
     return {"premier_article": settings.premier_article, "pdf": False, "ccap_modele": None}
 
 
-def read_manifest(out_dir: Path, reference: str) -> Optional[dict]:
-    try:
-        data = json.loads((out_dir / reference / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def is_unchanged(manifest: dict, questionnaire_sha: str, folder: Path, settings: Settings, library,
                  library_now: dict) -> bool:
     """True when the market on disk was produced from exactly these inputs (any doubt: False)."""
-    from drafting.dce.provenance import engine_fingerprint
 
     try:
         types = manifest.get("types_retenus")
@@ -149,17 +153,12 @@ def is_unchanged(manifest: dict, questionnaire_sha: str, folder: Path, settings:
         return False
 
 
-_USED: dict[tuple, dict[str, str]] = {}
-
-
-def _fragments_for(library, types: tuple[str, ...]) -> dict[str, str]:
-    """fragments_used, once per set of retained types in a run (a portfolio repeats a few sets)."""
-    from drafting.dce.provenance import fragments_used
-
-    key = (id(library), types)
-    if key not in _USED:
-        _USED[key] = fragments_used(library, types)
-    return _USED[key]
+def _fragments_for(library: Library, types: tuple[str, ...]) -> dict[str, str]:
+    """fragments_used, once per set of retained types and library (a portfolio repeats a few sets)."""
+    used = library.memo.setdefault("fragments_used", {})
+    if types not in used:
+        used[types] = fragments_used(library, types)
+    return used[types]
 
 
 def made_with_generate_options(manifest: dict) -> bool:
@@ -222,14 +221,12 @@ def peek_reference(path: Path, raw: bytes) -> Optional[str]:
     """The market reference, read without validating the whole questionnaire (None if unreadable)."""
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            from drafting.intake.form import parse_form
+            from drafting.intake.form import parse_form  # lazy: the questionnaire model (pydantic), only for Excel forms
 
             data, _, _ = parse_form(raw, str(path))
         elif path.suffix.lower() == ".json":
             data = json.loads(raw.decode("utf-8-sig"))
         else:
-            import yaml
-
             data = yaml.load(raw.decode("utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         reference = data["marche"]["reference"]
     except Exception:  # any problem is reported by the full validation when the market is generated
@@ -239,14 +236,13 @@ def peek_reference(path: Path, raw: bytes) -> Optional[str]:
 
 # ----------------------------------------------------------------------------- workers
 
-_LIBRARIES: dict[tuple, object] = {}
+_LIBRARIES: dict[tuple, Library] = {}  # per worker process: the one library of its batch
 
 
 def generate_one(path: Path, settings: Settings, library=None) -> Outcome:
     """One market, in a worker: every failure becomes an outcome, never an exception."""
-    from drafting.dce.market import Options, render_market, write_market
-    from drafting.library.core import load_library
-    from drafting.intake.reader import load_questionnaire
+    from drafting.dce.market import Options, render_market  # lazy: the drafting engine (see the imports above)
+    from drafting.intake.reader import load_questionnaire  # lazy: the questionnaire's model
 
     start = time.perf_counter()
     try:
@@ -270,7 +266,7 @@ def generate_one(path: Path, settings: Settings, library=None) -> Outcome:
 
 def _peak_rss_kb() -> int:
     try:
-        import resource
+        import resource  # lazy: Unix only
     except ImportError:  # Windows
         return 0
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -291,22 +287,19 @@ def _start_worker(key: tuple, interrupt: bool = True) -> None:
     import_module("drafting.dce.market")  # lazy: the engine, imported once per worker before its first market
     library = _LIBRARIES.get(key)
     if library is not None:
-        from drafting.compose.render import warm_up
+        from drafting.compose.render import warm_up  # lazy: the engine, as above
 
-        warm_up(library.fragments)
+        warm_up(library)
 
 
 def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
               report: Callable[[Outcome, int, int], None] = lambda o, i, n: None,
               only: Optional[set[str]] = None) -> Summary:
     """Generate every questionnaire not already up to date; ``only`` limits to these references."""
-    from drafting.library.core import load_library
-    from drafting.dce.provenance import library_record
 
     start = time.perf_counter()
     library = load_library(Path(settings.library_root) if settings.library_root else None, settings.library_version)
     library_now = library_record(library)
-    _USED.clear()  # per run: the library may have changed since the last one in this process
     if settings.out_dir.is_dir():
         _recover(settings.out_dir)
     summary = Summary()
@@ -337,7 +330,7 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
             outcome = Outcome(path, ECHEC, "", f"la référence {reference} est aussi celle de {others} : chaque marché "
                                                 f"a sa référence (marche.reference) ; rien n'a été écrit pour ce questionnaire")
         elif reference and sha:
-            manifest = read_manifest(settings.out_dir, reference)
+            manifest = read_manifest(settings.out_dir / reference)
             if manifest is not None and made_with_generate_options(manifest):
                 outcome = Outcome(path, IGNORE, reference, "produit par « generate » avec --ccap-modele ou --pdf : "
                                                            "régénérez-le avec generate et les mêmes options")
@@ -364,7 +357,6 @@ def run_batch(paths: list[Path], settings: Settings, jobs: int = 1,
 def _recover(out_dir: Path) -> None:
     """Markets left aside by an interrupted batch are put back before anything is decided."""
     if any(out_dir.glob(".*.old")) or any(out_dir.glob(".*.tmp")):
-        from drafting.dce.market import recover_retired
 
         recover_retired(out_dir)
 
@@ -407,11 +399,9 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
     half the processor time, which counts on a busy machine. Nothing else is done before
     forking: what loads on a first market loads in all the workers at once.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
 
     key = (settings.library_root, settings.library_version)
+    context: multiprocessing.context.BaseContext
     if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
         _LIBRARIES[key] = library  # inherited: the workers do not read the library again
         _start_worker(key, interrupt=False)
@@ -448,8 +438,6 @@ def _pooled(paths: list[Path], settings: Settings, jobs: int, library) -> Iterat
 def _shut_down(pool) -> None:
     """Let the workers finish the markets they write, then stop, even if Ctrl-C is pressed again:
     a shutdown interrupted by a second Ctrl-C left them waiting for work forever (CPython 3.11)."""
-    import threading
-
     main = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGINT) if main else None
     if previous is not None:
@@ -461,5 +449,3 @@ def _shut_down(pool) -> None:
             signal.signal(signal.SIGINT, previous)
 
 
-def references_of(outcomes: Iterable[Outcome]) -> set[str]:
-    return {o.reference for o in outcomes if o.reference}

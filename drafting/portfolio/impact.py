@@ -6,13 +6,14 @@ the library (to decide whether to amend them) and to regenerate just those.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from drafting.common.manifest import market_manifests
+from drafting.dce.provenance import fragments_used
 from drafting.errors import InputError
-from drafting.library.core import VERSIONS_DIR, Library, read_lock
+from drafting.library import RELEASE, VERSIONS_DIR, Library, read_lock
 
 
 @dataclass(frozen=True)
@@ -26,17 +27,7 @@ class Impact:
 def manifests(out_dir: Path) -> list[tuple[Path, dict]]:
     if not out_dir.is_dir():
         raise InputError(f"{out_dir} n'est pas un dossier de marchés générés")
-    found = []
-    for path in sorted(out_dir.glob("*/manifest.json")):
-        if path.parent.name.startswith("."):  # a market being written, or an index
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict):
-            found.append((path.parent, data))
-    return found
+    return market_manifests(out_dir)
 
 
 def _recorded(manifest: dict) -> tuple[dict[str, str], list[str], dict[str, str]]:
@@ -68,8 +59,6 @@ def impacted(out_dir: Path, library: Library, since: Optional[str] = None) -> li
 
 def impact_of_manifest(manifest: dict, library: Library, since: Optional[str] = None) -> tuple[list[str], list[str]]:
     """(fragment ids, data files) that differ for one market, read from its manifest alone."""
-    from drafting.library.core import RELEASE
-    from drafting.dce.provenance import fragments_used
 
     now_data = {k: v for k, v in library.data_hashes.items() if k != "bibliotheque.yaml"}
     recorded, types, recorded_data = _recorded(manifest)
