@@ -19,6 +19,7 @@ from typing import Any, Callable, Optional
 import click
 
 from drafting import api
+from web.commandes import web_commands
 
 # At exit the interpreter collects every object before freeing the modules: after a batch that is
 # ≈ 50 ms of pure waste. Frozen, they are skipped (open files are closed by ``with`` everywhere).
@@ -433,25 +434,10 @@ def suivi_consolider(grilles: tuple[Path, ...], out_file: Optional[Path], fmt: s
         sys.exit(api.EXIT_PARTIAL)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Adresse d'écoute ; seule 127.0.0.1 (ce poste) est admise sans comptes utilisateurs.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="Port d'écoute ; 0 pour un port libre quelconque.")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), envvar="CLAUSIER_DATA",
-              metavar="DOSSIER", help="Dossier des données (base, fichiers générés) ; par défaut le dossier de données "
-                                      "de l'utilisateur. CLAUSIER_DATABASE_URL=postgresql://… pour PostgreSQL.")
-@friendly_errors
-def serve(host: str, port: int, data_dir: Path | None) -> None:
-    """Lance l'application web des acheteurs et affiche son adresse (avec un jeton à usage unique)."""
-    from web.server import ServeError
-    from web.server import serve as run
-
-    try:
-        run(host, port, data_dir)
-    except ServeError as exc:
-        click.echo(f"Erreur : {exc}", err=True)
-        sys.exit(2)
+# The web face's commands (``serve``…) are its own: they start Django, which the engine never
+# imports; cli.py only lists them, so ``clausier --help`` shows one tool.
+for command in web_commands():
+    main.add_command(command)
 
 
 if __name__ == "__main__":
