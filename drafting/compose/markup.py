@@ -66,6 +66,27 @@ class Table:
 Block = Union[Heading, Paragraph, BulletItem, Table]
 
 
+@dataclass(frozen=True)
+class Image:
+    """A picture in a report (never in a fragment): PNG bytes, its size on the page, and the text that stands
+    for it (alternative text, read aloud by screen readers and shown when the picture cannot be)."""
+
+    png: bytes
+    width_cm: float
+    height_cm: float
+    alt: str
+    name: str = "graphique"
+
+    def __post_init__(self) -> None:
+        if not self.png.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("Image : une image PNG est attendue")
+        if not (0 < self.width_cm <= 40 and 0 < self.height_cm <= 40):
+            raise ValueError("Image : dimensions hors de la page")
+
+
+ReportBlock = Union[Heading, Paragraph, BulletItem, Table, Image]  # a report's blocks: those of a piece, and pictures
+
+
 def parse_inline(text: str) -> list[Run]:
     """Split a line into runs; ``**`` toggles bold, ``[[…]]`` marks a zone to fill."""
     return list(_parse_inline(text))

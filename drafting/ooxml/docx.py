@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 
 from drafting.common.formatting import typography
-from drafting.compose.markup import Block, BulletItem, Heading, Run, Table, plain
+from drafting.compose.markup import Block, BulletItem, Heading, Image, ReportBlock, Run, Table, plain
 from drafting.compose.pieces import Piece
 from drafting.ooxml.package import Deflated, deflate, xml_text, zip_parts
 
@@ -194,5 +194,82 @@ def build_docx(piece: Piece, acheteur: str, reference: str, library_version: str
         ("word/header1.xml", header.encode("utf-8")),
         ("word/footer1.xml", shared["word/footer1.xml"]),
         *((name, shared[name]) for name, _ in base_parts()),
+    ]
+    return zip_parts(parts)
+
+
+# ------------------------------------------------------------------------------------------------ reports with pictures
+# A report (the facilitator's yearly bilan) is written with the pieces' own styles, header and footer, plus pictures
+# (charts as PNG). Pictures need parts of their own (media, relationships, a content type), so a report is packaged
+# here rather than by ``build_docx``, which stays exactly as it is: the DCE's pieces never carry a picture.
+
+IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+PIC_NS = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+EMU_PER_CM = 360000
+FIRST_IMAGE_REL = 7  # rId1 to rId6: styles, numbering, settings, fonts, header, footer
+
+
+def _picture(image: Image, number: int) -> str:
+    """An inline picture in its own centred paragraph; namespaces declared on the elements themselves, so the
+    document's root (the same as the pieces') needs none."""
+    cx, cy = round(image.width_cm * EMU_PER_CM), round(image.height_cm * EMU_PER_CM)
+    alt = xml_text(image.alt)
+    name = xml_text(f"{image.name} {number}")
+    return ('<w:p><w:pPr><w:keepNext/><w:jc w:val="center"/></w:pPr><w:r><w:drawing>'
+            f'<wp:inline xmlns:wp="{WP_NS}" distT="0" distB="0" distL="0" distR="0">'
+            f'<wp:extent cx="{cx}" cy="{cy}"/><wp:effectExtent l="0" t="0" r="0" b="0"/>'
+            f'<wp:docPr id="{number}" name="{name}" descr="{alt}"/>'
+            f'<wp:cNvGraphicFramePr><a:graphicFrameLocks xmlns:a="{A_NS}" noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+            f'<a:graphic xmlns:a="{A_NS}"><a:graphicData uri="{PIC_NS}"><pic:pic xmlns:pic="{PIC_NS}">'
+            f'<pic:nvPicPr><pic:cNvPr id="{number}" name="image{number}.png" descr="{alt}"/><pic:cNvPicPr/></pic:nvPicPr>'
+            f'<pic:blipFill><a:blip r:embed="rId{FIRST_IMAGE_REL + number - 1}"/><a:stretch><a:fillRect/></a:stretch>'
+            '</pic:blipFill>'
+            f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr>'
+            '</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>')
+
+
+def build_report_docx(title: str, subtitle: str, blocks: list[ReportBlock], header_left: str, header_right: str,
+                      note: str, stamp: dt.date, toc: bool = False) -> bytes:
+    """A report in the pieces' layout, pictures included; ``stamp`` is its only date (same blocks, same bytes)."""
+    body = [_paragraph([Run(title)], "Title"), _paragraph([Run(subtitle)], "Subtitle")]
+    if toc:
+        body.append(_toc([b for b in blocks if isinstance(b, Heading)]))
+    images: list[Image] = []
+    for block in blocks:
+        if isinstance(block, Image):
+            images.append(block)
+            body.append(_picture(block, len(images)))
+        else:
+            body.append(block_xml(block))
+    body.append(_paragraph([Run(note)], "Footer", '<w:spacing w:before="480"/>'))
+    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="{W_NS}" '
+                f'xmlns:r="{R_NS}"><w:body>{"".join(body)}{SECTION}</w:body></w:document>')
+    core = CORE.format(title=xml_text(title), subject=xml_text(subtitle), description=xml_text(note),
+                       stamp=f"{stamp.isoformat()}T00:00:00Z")
+    header = HEADER.format(w=W_NS, left=xml_text(typography(header_left)), right=xml_text(header_right))
+    shared = _constant_parts()
+    content_types: bytes | Deflated = shared["[Content_Types].xml"]
+    relationships: bytes | Deflated = shared["word/_rels/document.xml.rels"]
+    if images:
+        content_types = CONTENT_TYPES.replace(
+            '<Default Extension="xml"', '<Default Extension="png" ContentType="image/png"/><Default Extension="xml"', 1
+        ).encode()
+        extra = "".join(f'<Relationship Id="rId{FIRST_IMAGE_REL + n}" Type="{IMAGE_REL}" Target="media/image{n + 1}.png"/>'
+                        for n in range(len(images)))
+        relationships = DOCUMENT_RELS.replace("</Relationships>", extra + "</Relationships>").encode()
+    parts: list[tuple[str, bytes | Deflated]] = [
+        ("[Content_Types].xml", content_types),
+        ("_rels/.rels", shared["_rels/.rels"]),
+        ("docProps/core.xml", core.encode()),
+        ("docProps/app.xml", shared["docProps/app.xml"]),
+        ("word/document.xml", document.encode("utf-8")),
+        ("word/_rels/document.xml.rels", relationships),
+        ("word/header1.xml", header.encode("utf-8")),
+        ("word/footer1.xml", shared["word/footer1.xml"]),
+        *((name, shared[name]) for name, _ in base_parts()),
+        *((f"word/media/image{n + 1}.png", image.png) for n, image in enumerate(images)),
     ]
     return zip_parts(parts)
