@@ -736,3 +736,38 @@ def word_document(blocks: list[Any], title: str, subtitle: str, header_left: str
     from drafting.ooxml.docx import build_report_docx
 
     return build_report_docx(title, subtitle, blocks, header_left, header_right, note, stamp, toc)
+
+
+def grid_lists() -> dict[str, list[str]]:
+    """The drop-down lists of the monitoring grid (its stable words): ``contrats``, ``modalites``, ``actions``, ``axes``."""
+    from drafting.monitoring.grid_format import ACTIONS, AXES, CONTRATS, MODALITES
+
+    return {"contrats": list(CONTRATS), "modalites": list(MODALITES), "actions": list(ACTIONS), "axes": list(AXES)}
+
+
+def other_contract_label() -> str:
+    """How a consolidation counts a contract type typed outside the grid's list."""
+    from drafting.monitoring.figures import OTHER_CONTRACT
+
+    return OTHER_CONTRACT
+
+
+def preview_fragment_blocks(loaded: "LoadedQuestionnaire", library: Library, fragment_id: str) -> tuple[str, str, list[Any]]:
+    """(title, subtitle, blocks) of one fragment rendered on a questionnaire: the blocks ``library preview`` writes to
+    Word, for a page to show them (same type imposed on every lot, same numbering)."""
+    from drafting.compose.markup import parse_blocks
+    from drafting.compose.pieces import base_context, fragment_context, number_blocks
+    from drafting.compose.render import render_fragment
+    from drafting.decide.policy import build_plan
+    from drafting.facilitators.check import force_type
+
+    fragment = library.fragment(fragment_id)
+    kind = fragment.type if fragment.type in CONSIDERATION_TYPES else "insertion"
+    model = force_type(loaded.model, kind)
+    result = build_plan(model, library)
+    if not result.lots_with(kind):
+        raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {kind} : choisissez un autre questionnaire")
+    blocks = parse_blocks(render_fragment(fragment, fragment_context(base_context(result), kind, result), library))
+    number_blocks(blocks, 1)
+    return (f"Aperçu du fragment {fragment.id}, version {fragment.version} ({fragment.statut})",
+            f"Bibliothèque {library.version} — questionnaire {model.marche.reference}", blocks)

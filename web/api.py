@@ -44,7 +44,8 @@ class Bearer(HttpBearer):
         identity = acces.bearer_identity(token)
         if identity is None:
             raise Refused()
-        user, request.organisation = identity
+        user, request.portee = identity
+        request.organisation = request.portee.propre
         return user
 
 
@@ -225,3 +226,54 @@ def dce(request: HttpRequest, reglages: Query[Reglages]) -> HttpResponse:
 def bibliotheque(request: HttpRequest) -> dict[str, Any]:
     lib = moteur.library()
     return {"en_service": lib.version, "versions": moteur.versions()}
+
+
+# ----------------------------------------------------------------------------- the monitoring, for programs
+# What an account sees of the portfolio (its scope, as on the pages: another organisation's market is a 404).
+
+
+def _suivi_json(suivi, state=None) -> dict[str, Any]:
+    return {"id": suivi.pk, "reference": suivi.reference, "objet": suivi.objet, "acheteur": suivi.organisation.nom,
+            "acheteur_code": suivi.organisation.slug, "bibliotheque": suivi.bibliotheque,
+            "debut_execution": suivi.debut_execution.isoformat() if suivi.debut_execution else None,
+            "duree_mois": suivi.duree_mois,
+            "heures_engagees": state.engagement if state else None,
+            "heures_realisees": state.realise if state and state.dernier else None,
+            "dernier_retour": state.dernier.mois.isoformat() if state and state.dernier else None,
+            "en_retard": bool(state and state.en_retard),
+            "retours_manquants": [m.isoformat() for m in state.manquants] if state else [],
+            "attendu": state.attendu if state else None}
+
+
+@api.get("/suivi/marches", summary="Les marchés suivis que ce compte voit, avec l'état de leur suivi",
+         response={200: dict, 401: Refus, 403: Refus})
+def suivi_marches(request: HttpRequest) -> dict[str, Any]:
+    from .suivi import tableau
+    from .suivi.models import MarcheSuivi
+
+    markets = list(request.portee.filtre(MarcheSuivi.objects.select_related("organisation")).order_by("reference", "pk"))
+    result = tableau.portfolio(markets, tableau.today())
+    return {"marches": [_suivi_json(s.suivi, s) for s in result.states]}
+
+
+@api.get("/suivi/marches/{pk}", summary="Un marché suivi : fiche, engagements, et les chiffres de son dernier retour "
+                                       "(ceux de « clausier suivi consolider --format json »)",
+         response={200: dict, 401: Refus, 403: Refus, 404: Refus})
+def suivi_marche(request: HttpRequest, pk: int) -> dict[str, Any]:
+    from .suivi import tableau
+    from .suivi.models import MarcheSuivi
+
+    suivi = request.portee.filtre(MarcheSuivi.objects.select_related("organisation")).filter(pk=pk).first()
+    if suivi is None:
+        raise HttpError(404, "marché inconnu")
+    returns = list(suivi.retours.filter(actif=True).order_by("mois"))
+    state = tableau.market_state(suivi, returns, tableau.insertion_commitments([suivi.pk]).get(suivi.pk), tableau.today())
+    body = _suivi_json(suivi, state)
+    body["lots"] = [{"numero": lot.numero, "intitule": lot.intitule, "secteur": lot.secteur, "titulaire": lot.titulaire}
+                    for lot in suivi.lots.all()]
+    body["engagements"] = [{"lot": e.lot, "type": e.type, "unite": e.unite, "engagement": e.engagement,
+                            "penalite_unitaire": e.penalite_unitaire} for e in suivi.engagements.all()]
+    body["retours"] = [{"id": r.pk, "mois": r.mois.isoformat(), "fichier": r.fichier_nom,
+                        "heures_realisees": r.heures_realisees, "problemes": r.nb_problemes} for r in returns]
+    body["dernier"] = ({**state.dernier.figures, "problemes": state.dernier.problemes} if state.dernier else None)
+    return body

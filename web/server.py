@@ -3,6 +3,10 @@
 On a buyer's PC: bound to 127.0.0.1, single-user. The database (SQLite by default) is
 created and migrated on first start in the data folder, with the secret key that
 signs sessions; a fresh one-time token is printed in the start line, and nothing else.
+
+Once accounts exist (``clausier comptes ajouter``), the server is a team's: no token, each
+person logs in. Another address than 127.0.0.1 (``--host 0.0.0.0``) opens clausier to other
+computers: it is refused until an administrator account exists.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,24 +60,64 @@ def prepare(data: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
 
 
-def setup(data: Path) -> str:
-    """Django ready, database migrated, local user present; returns a fresh session token."""
+def database_ready(data: Path, log_to_file: bool = False) -> None:
+    """Django set up on the data folder (or CLAUSIER_DATABASE_URL) and its database migrated."""
     prepare(data)
     import django
     from django.core.management import call_command
+    from django.db.utils import OperationalError
 
     django.setup()
-    handler = logging.FileHandler(data / LOG_FILE, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s : %(message)s"))
-    handler.setLevel(logging.INFO)
-    logging.getLogger("clausier.web").addHandler(handler)
-    call_command("migrate", verbosity=0, interactive=False)
-    from .acces import local_user, new_session_token
+    if log_to_file:
+        handler = logging.FileHandler(data / LOG_FILE, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s : %(message)s"))
+        handler.setLevel(logging.INFO)
+        logging.getLogger("clausier.web").addHandler(handler)
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"base de données inaccessible ({str(exc).strip().splitlines()[0]}) : vérifiez "
+                                  "CLAUSIER_DATABASE_URL, que le serveur PostgreSQL tourne et que la base existe") from None
+
+
+class DatabaseUnavailable(ServeError):
+    """The database cannot be reached or migrated (exit code 5: a tool outside clausier)."""
+
+
+def setup(data: Path) -> str:
+    """Django ready, database migrated; returns a fresh session token (single-user), or "" once accounts exist."""
+    database_ready(data, log_to_file=True)
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from .acces import accounts_exist, local_user, new_session_token
     from .marches.pdf import interrupted
 
-    user, _ = local_user()
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()  # expired sessions are not kept
     interrupted()
+    if accounts_exist():
+        return ""
+    user, _ = local_user()
     return new_session_token(user)
+
+
+def _admin_exists(data: Path) -> bool:
+    """Whether an administrator account exists, without creating a database where there is none."""
+    if not os.environ.get("CLAUSIER_DATABASE_URL") and not (data / "clausier.sqlite3").is_file():
+        return False
+    database_ready(data)
+    from .acces import admin_exists
+
+    return admin_exists()
+
+
+def _team_host_names(host: str) -> None:
+    """The names another computer reaches this one by, allowed as HTTP hosts (with CLAUSIER_ALLOWED_HOSTS)."""
+    names = [n for n in {socket.gethostname(), socket.getfqdn()} if n]
+    if host not in ("0.0.0.0", "::", "[::]"):
+        names.append(host.strip("[]"))
+    known = [h for h in os.environ.get("CLAUSIER_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    os.environ["CLAUSIER_ALLOWED_HOSTS"] = ",".join(dict.fromkeys(known + names))
 
 
 @dataclass
@@ -91,9 +136,12 @@ class Running:
 def create(host: str, port: int, data: Path, threads: int = THREADS) -> Running:
     """A server ready to run (port 0: any free port), and the URL with its one-time token."""
     if not is_loopback(host):
-        raise ServeError(f"--host {host} : une autre adresse que 127.0.0.1 ouvre clausier à d'autres postes, ce qui "
-                         "demande des comptes utilisateurs (application d'équipe, à venir). En attendant, clausier "
-                         "serve n'écoute que sur ce poste (127.0.0.1).")
+        if not _admin_exists(data):
+            raise ServeError(f"--host {host} : une autre adresse que 127.0.0.1 ouvre clausier à d'autres postes, ce qui "
+                             "demande des comptes utilisateurs ; créez d'abord un compte administrateur (« clausier "
+                             "comptes ajouter ADRESSE --role admin »), puis relancez. En attendant, clausier serve "
+                             "n'écoute que sur ce poste (127.0.0.1).")
+        _team_host_names(host)
     token = setup(data)
     from waitress import create_server
 
@@ -108,6 +156,10 @@ def create(host: str, port: int, data: Path, threads: int = THREADS) -> Running:
                              "avec --port, ou --port 0 pour un port libre") from None
         raise ServeError(f"impossible d'écouter sur {host}:{port} ({exc.strerror or exc})") from None
     shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):
+        shown = socket.getfqdn() or socket.gethostname()
+    if not token:
+        return Running(f"http://{shown}:{server.effective_port}/ (connexion avec votre compte)", "", server)
     return Running(f"http://{shown}:{server.effective_port}/?token={token}", token, server)
 
 

@@ -66,6 +66,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"] + [
     h.strip() for h in os.environ.get("CLAUSIER_ALLOWED_HOSTS", "").split(",") if h.strip()]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",  # the administrators' pages (accounts, organisations), at /admin/
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,10 +74,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # its documentation page served from its own static files, no CDN
     "web.marches",
+    "web.comptes",
+    "web.suivi",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "web.acces.SecurityHeadersMiddleware",
     "web.acces.UploadLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,6 +102,7 @@ TEMPLATES = [{
             "django.template.context_processors.request",
             "django.contrib.auth.context_processors.auth",
             "django.contrib.messages.context_processors.messages",
+            "web.acces.contexte",
         ],
         "builtins": ["web.marches.templatetags.clausier"],
     },
@@ -105,10 +110,23 @@ TEMPLATES = [{
 
 DATABASES = {"default": database_from_url(os.environ.get("CLAUSIER_DATABASE_URL"), CLAUSIER_DATA)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+CLAUSIER_AUJOURDHUI = os.environ.get("CLAUSIER_AUJOURDHUI", "")  # AAAA-MM-JJ: « today » of the monitoring (tests)
 PASSWORD_HASHERS = [  # accounts (team server): Argon2 first
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTH_PASSWORD_VALIDATORS = [  # their messages are Django's, in French
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/connexion/"
+# Throttling of the login form (web.comptes.limitation): after ECHECS failures for one address within
+# FENETRE seconds, that address is refused until the window has passed; the same for one IP at ECHECS_IP.
+CLAUSIER_CONNEXION_ECHECS = 5
+CLAUSIER_CONNEXION_ECHECS_IP = 20
+CLAUSIER_CONNEXION_FENETRE = 15 * 60
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -123,13 +141,26 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 SESSION_COOKIE_NAME = "clausier_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 14 * 24 * 3600
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # the one-time token's session on a buyer's PC
+SESSION_EQUIPE_AGE = 10 * 3600  # an account's session (team server): one working day, then log in again
 CSRF_COOKIE_NAME = "clausier_csrftoken"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "web.erreurs.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every page (web.acces.SecurityHeadersMiddleware): scripts and styles from this
+# server's files only, no inline script or style, no frame; the SVG charts are images with their own, stricter one.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+# Behind an HTTPS reverse proxy (team server): CLAUSIER_HTTPS=1 marks the cookies secure and trusts the proxy's
+# X-Forwarded-Proto header.
+if os.environ.get("CLAUSIER_HTTPS") == "1":
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
 
 # Uploads: 20 MB at most (checked before reading the body by web.acces.UploadLimitMiddleware).
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

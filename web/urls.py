@@ -1,10 +1,12 @@
 """Routes of ``clausier serve``: the buyer's pages, the JSON API, the static files."""
 
+from django.contrib import admin
 from django.contrib.staticfiles.views import serve as static_serve
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.decorators.cache import cache_control
 
 from .api import api
+from .comptes import views as comptes
 from .marches import views
 
 handler400 = "web.erreurs.bad_request"
@@ -41,6 +43,12 @@ urlpatterns = [
     path("marches/<int:pk>/generations/<int:numero>/fichiers/<str:nom>", views.fichier, name="fichier"),
     path("marches/<int:pk>/bibliotheque/", views.bibliotheque, name="bibliotheque"),
     path("acces-programmes/", views.api_acces, name="api_acces"),
+    path("acces-programmes/jeton/", comptes.jeton_api, name="jeton_api"),
+    path("connexion/", comptes.connexion, name="connexion"),
+    path("deconnexion/", comptes.deconnexion, name="deconnexion"),
+    path("suivi/", include("web.suivi.urls")),
+    path("bibliotheque/", include("web.suivi.urls_bibliotheque")),
+    path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^static/(?P<path>.*)$", static),
 ]

@@ -27,6 +27,7 @@ EXAMPLE = EXAMPLES / "example-ecole.yaml"
 
 @pytest.fixture(autouse=True)
 def data_folder(settings, tmp_path, monkeypatch):
+    settings.PASSWORD_HASHERS = ["tests.web.hachage.QuickArgon2PasswordHasher"]
     settings.CLAUSIER_DATA = tmp_path / "donnees"
     monkeypatch.setenv("CLAUSIER_SOFFICE", str(tmp_path / "pas-de-libreoffice" / "soffice"))
     return settings.CLAUSIER_DATA
@@ -89,3 +90,46 @@ def imported(client):
     response = import_example(client)
     assert response.status_code == 302, response.content.decode()[:2000]
     return Marche.objects.get()
+
+
+# ----------------------------------------------------------------------------- the facilitator's desk (team mode)
+
+
+@pytest.fixture
+def equipe(db):
+    """Team mode: a buyer of « Ville A », a buyer of « Ville B », a facilitator following Ville A, an administrator.
+    Returns a namespace with the users, their organisations, and logged-in clients."""
+    from types import SimpleNamespace
+
+    from django.test import Client
+
+    from tests.web.bureau import PASSWORD
+    from web.comptes.services import create_account
+
+    made = {
+        "acheteur_a": create_account("acheteur@ville-a.fr", "acheteur", ["Ville A"], PASSWORD, "Alice Achat"),
+        "acheteur_b": create_account("acheteur@ville-b.fr", "acheteur", ["Ville B"], PASSWORD, "Bruno Bé"),
+        "facilitateur": create_account("facilitatrice@plie.fr", "facilitateur", ["Ville A"], PASSWORD, "Fanny Suivi"),
+        "admin": create_account("admin@clausier.fr", "admin", [], PASSWORD, "Ada Min"),
+    }
+    ns = SimpleNamespace(org_a=made["acheteur_a"].organisations[0][0], org_b=made["acheteur_b"].organisations[0][0])
+    for name, created in made.items():
+        client = Client(raise_request_exception=False)
+        client.force_login(created.user)
+        setattr(ns, name, created.user)
+        setattr(ns, f"client_{name}", client)
+    return ns
+
+
+@pytest.fixture
+def suivi_a(equipe):
+    """A market of Ville A in the portfolio, as a web generation makes it (its files, its questionnaire)."""
+    from tests.web.bureau import render
+    from web.suivi import portefeuille
+    from web.suivi.models import MarcheSuivi
+
+    market, raw = render()
+    suivi, _ = portefeuille.record(market.files, equipe.org_a, equipe.facilitateur, origine=MarcheSuivi.WEB,
+                                   questionnaire=(raw, "2026-TRV-014.yaml"))
+    suivi.market = market
+    return suivi

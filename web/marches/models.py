@@ -115,15 +115,54 @@ class JetonAcces(models.Model):
     revoque = models.BooleanField(default=False)
 
 
-class Journal(models.Model):
-    """Who did what, and when (the audit trail an organisation can read)."""
+class JournalQuerySet(models.QuerySet):
+    """The audit trail is written once: no bulk update or delete through the ORM (the database refuses them too)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="journal")
-    utilisateur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    marche = models.ForeignKey(Marche, on_delete=models.SET_NULL, null=True, blank=True, related_name="journal")
+    def update(self, **kwargs):
+        raise JournalEnAjoutSeul("le journal ne se modifie pas")
+
+    def delete(self):
+        raise JournalEnAjoutSeul("le journal ne s'efface pas")
+
+
+class JournalEnAjoutSeul(Exception):
+    """An attempt to change or remove an entry of the audit trail."""
+
+
+class Journal(models.Model):
+    """Who did what, and when: the audit trail, append-only.
+
+    The application only ever adds entries; the database refuses UPDATE and DELETE on this table (triggers written
+    by migration 0002, for SQLite and PostgreSQL). The actor's address and the market's reference are copied in
+    the entry, so it stays readable whatever becomes of the account or the market (the links to them carry no
+    database constraint and are never cascaded).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="journal")
+    utilisateur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                                    blank=True, related_name="+")
+    acteur = models.CharField(max_length=254, blank=True)  # the account's address (or name) at the time
+    marche = models.ForeignKey(Marche, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True,
+                               related_name="journal")
+    suivi = models.ForeignKey("suivi.MarcheSuivi", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                              blank=True, related_name="journal")
+    reference = models.CharField(max_length=64, blank=True)
     action = models.CharField(max_length=40)
     detail = models.JSONField(default=dict)
     date = models.DateTimeField(auto_now_add=True)
 
+    objects = JournalQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-date"]
+        ordering = ["-date", "-pk"]
+        verbose_name = "entrée du journal"
+        verbose_name_plural = "journal"
+        indexes = [models.Index(fields=["organisation", "-date"]), models.Index(fields=["action", "-date"])]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise JournalEnAjoutSeul("une entrée du journal ne se modifie pas")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise JournalEnAjoutSeul("une entrée du journal ne s'efface pas")

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from drafting import api
 
 from .. import acces, blobs, moteur
+from ..suivi import portefeuille
 from . import apercu, chemins, entretien, pdf, plan_vue, saisie
 from .models import Generation, Marche
 
@@ -37,7 +39,21 @@ IMPORT_TYPES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")
 
 
 def _marche(request: HttpRequest, pk: int) -> Marche:
-    return get_object_or_404(Marche, pk=pk, organisation=request.organisation)
+    """The market if this account sees it (404 otherwise, as for one that does not exist); a change (POST)
+    needs the right to edit it: a facilitator reads the buyer's markets, the buyer writes them (403)."""
+    marche = get_object_or_404(request.portee.filtre(Marche.objects.select_related("organisation")), pk=pk)
+    if not request.portee.modifie(marche.organisation_id):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied("lecture seule")
+        request.lecture_seule = True  # the pages hide what only the buyer may do
+    return marche
+
+
+def _own_organisation(request: HttpRequest):
+    """Where a new market goes: the account's own buyer organisation (a facilitator has none: 403)."""
+    if request.organisation is None:
+        raise PermissionDenied("réservé aux acheteurs")
+    return request.organisation
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -106,15 +122,17 @@ def _incomplete(request: HttpRequest, marche: Marche) -> HttpResponse:
 @require_GET
 def accueil(request: HttpRequest) -> HttpResponse:
     last = Generation.objects.filter(marche=OuterRef("pk")).order_by("-numero")
-    marches = Marche.objects.filter(organisation=request.organisation).annotate(
+    marches = request.portee.filtre(Marche.objects.select_related("organisation")).annotate(
         generations_count=Count("generations"), last_sha=Subquery(last.values("questionnaire_sha256")[:1]))
     rows = [{"marche": m, "etat": _state(m, m.last_sha)} for m in marches]
-    return render(request, "marches/accueil.html", {"rows": rows})
+    several = len({row["marche"].organisation_id for row in rows}) > 1 or request.organisation is None
+    return render(request, "marches/accueil.html", {"rows": rows, "plusieurs_acheteurs": several,
+                                                     "peut_creer": request.organisation is not None})
 
 
 @require_POST
 def nouveau(request: HttpRequest) -> HttpResponse:
-    marche = Marche.objects.create(organisation=request.organisation, createur=request.user,
+    marche = Marche.objects.create(organisation=_own_organisation(request), createur=request.user,
                                    donnees={"version": 1}, origine=Marche.ENTRETIEN)
     acces.journal(request, "creation", marche)
     return redirect("etape", pk=marche.pk, etape="marche")
@@ -122,6 +140,7 @@ def nouveau(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def importer(request: HttpRequest) -> HttpResponse:
+    _own_organisation(request)
     if request.method == "GET":
         return render(request, "marches/importer.html", {})
     upload = request.FILES.get("questionnaire")
@@ -444,6 +463,7 @@ def _generate(request: HttpRequest, marche: Marche, version: Optional[str], firs
         locked.save(update_fields=["etat", "modifie_le"])
     acces.journal(request, "generation", marche, numero=numero, bibliotheque=lib.version,
                   manifeste=market.manifest_sha256)
+    portefeuille.from_generation(generation, market.files, (raw, name), request.user)  # the market enters the monitoring
     pdf.start(generation)
     return generation
 

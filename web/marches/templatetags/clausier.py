@@ -111,3 +111,31 @@ def html_id(path):
     from ..chemins import html_id as to_id
 
     return to_id(str(path))
+
+
+@register.filter
+def mois_fr(value):
+    """« mars 2027 » for the first day of a month (a return's month, the end of an execution)."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    from ...suivi.tableau import month_long
+
+    return month_long(value)
+
+
+@register.filter
+def action_label(value):
+    from ...suivi.views import action_label as label
+
+    return label(value)
+
+
+@register.filter
+def nombre_entier(value):
+    number = _number(value)
+    return "—" if number is None else api.fr_nombre(round(number), 0)

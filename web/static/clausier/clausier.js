@@ -28,4 +28,28 @@
     if (refused) { refused.focus(); } else if (changed) { changed.focus(); }
   });
   document.addEventListener("htmx:oobAfterSwap", function () { markInvalid(document); });
+  // Dépôt des grilles : glisser-déposer sur la zone remplit le champ de fichiers (qui marche aussi sans script).
+  function describe(input, out) {
+    var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+    out.textContent = names.length ? names.length + (names.length > 1 ? " fichiers choisis : " : " fichier choisi : ") + names.join(", ") : "";
+  }
+  document.querySelectorAll("[data-depot]").forEach(function (zone) {
+    var input = zone.querySelector('input[type="file"]');
+    var out = zone.querySelector('[aria-live]');
+    if (!input) { return; }
+    input.addEventListener("change", function () { if (out) { describe(input, out); } });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) { event.preventDefault(); zone.classList.add("survol"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("survol"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        if (out) { describe(input, out); }
+      }
+    });
+  });
 })();

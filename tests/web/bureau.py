@@ -1,0 +1,106 @@
+"""Helpers of the facilitator desk's tests: accounts of two organisations, generated markets, filled grids.
+
+Grids are filled as an enterprise fills them (openpyxl on the grid clausier generated), with hours month by
+month; everything here is copied rather than imported from the engine's own tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Iterable, Optional
+
+import openpyxl
+import yaml
+
+from drafting import api
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "example-ecole.yaml"
+PASSWORD = "Un-mot-de-passe-solide-2027"
+REFERENCE = "2026-TRV-014"
+
+
+def questionnaire(reference: str = REFERENCE, notification: str = "2027-01-04", months: int = 20,
+                  plan_de_progres: bool = False, considerations: Optional[dict] = None) -> bytes:
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["marche"]["reference"] = reference
+    data["marche"]["date_notification_prevue"] = dt.date.fromisoformat(notification)
+    data["marche"]["duree_mois"] = months
+    if plan_de_progres:
+        data["marche"]["duree_mois"] = max(months, 36)
+        data["lots"][0]["considerations"] = {"plan_de_progres": "oui"}
+    if considerations:
+        data["lots"][0]["considerations"] = {**data["lots"][0].get("considerations", {}), **considerations}
+        data.setdefault("justifications", {})
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+def render(reference: str = REFERENCE, **kwargs) -> tuple[api.RenderedMarket, bytes]:
+    """A market drafted in memory, and its questionnaire."""
+    raw = questionnaire(reference, **kwargs)
+    lib = api.library()
+    return api.render_market(api.read_questionnaire(raw, lib, f"{reference}.yaml"), lib), raw
+
+
+def grid_of(market: api.RenderedMarket) -> bytes:
+    return market.files[f"{market.reference}_grille-de-suivi.xlsx"]
+
+
+def fill(grid: bytes, months: Iterable[dt.date], per_month: float = 40.0, people: int = 3,
+         actions: int = 0, extra_rows: Optional[list[tuple]] = None) -> bytes:
+    """What an enterprise sends back for the months given: ``people`` persons on lot 1 (then 2), ``per_month`` hours
+    each month for each, women one in three, QPV residents one in two; ``actions`` social actions on lot 1."""
+    wb = openpyxl.load_workbook(io.BytesIO(grid))
+    hours = wb["Suivi heures"]
+    row = 2
+    contracts = ["CDDI", "Intérim (ETTI)", "CDI", "CDD"]
+    for month in months:
+        for person in range(people):
+            values = (f"ENT-{person + 1:03d}", 1 if person % 3 != 2 else 2, dt.date(2027, 1, 4),
+                      "Embauche directe", "Bâtir SA", None, contracts[person % len(contracts)], dt.date(2027, 1, 4),
+                      dt.date(2028, 6, 30), "F1703", month, per_month, 2 if person == 0 else None,
+                      "O" if person % 3 == 0 else "N", "O" if person % 2 == 0 else "N")
+            for col, value in enumerate(values, start=1):
+                if value is not None:
+                    hours.cell(row, col, value)
+            row += 1
+    for values in extra_rows or []:
+        for col, value in enumerate(values, start=1):
+            if value is not None:
+                hours.cell(row, col, value)
+        row += 1
+    if actions and "Actions sociales" in wb.sheetnames:
+        sheet = wb["Actions sociales"]
+        for n in range(actions):
+            for col, value in enumerate((1, "Visite de chantier ou de site", dt.date(2027, 2, 10 + n), 8, "Collège"),
+                                        start=1):
+                sheet.cell(2 + n, col, value)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def months(first: str, count: int) -> list[dt.date]:
+    start = dt.date.fromisoformat(first)
+    return [dt.date(start.year + (start.month - 1 + n) // 12, (start.month - 1 + n) % 12 + 1, 1) for n in range(count)]
+
+
+def upload(client, files: list[tuple[str, bytes]], month: str, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    uploads = [SimpleUploadedFile(name, data, content_type="application/octet-stream") for name, data in files]
+    return client.post("/suivi/retours/", {"mois": month, "grilles": uploads, **extra})
+
+
+def consolidate_cli(paths: list[Path], marches: Optional[Path] = None) -> dict:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["suivi", "consolider", *map(str, paths), "--format", "json",
+                                       *(["--marches", str(marches)] if marches else [])])
+    assert "Traceback" not in result.output, result.output
+    return json.loads(result.stdout)
