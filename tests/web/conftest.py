@@ -8,6 +8,7 @@ provides a converter, so no test starts a real conversion in the background.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -133,3 +134,52 @@ def suivi_a(equipe):
                                    questionnaire=(raw, "2026-TRV-014.yaml"))
     suivi.market = market
     return suivi
+
+
+# ----------------------------------------------------------------------------- clausier in a process of its own
+
+
+def process_env(extra: dict | None = None) -> dict:
+    """The environment of a ``clausier`` started in its own process: none of this process's Django settings (its
+    data folder, its database), plus ``extra``."""
+    keep = {k: v for k, v in os.environ.items()
+            if k not in ("CLAUSIER_DATA", "DJANGO_SETTINGS_MODULE", "CLAUSIER_DATABASE_URL")}
+    return {**keep, **(extra or {})}
+
+
+def with_database(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextlib.contextmanager
+def fresh_database(url: str):
+    """A new, empty PostgreSQL database on the server of ``url`` (dropped afterwards); yields its URL."""
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"clausier_t_{secrets.token_hex(5)}"
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(url, name)
+    finally:
+        with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def base_isolee():
+    """The database of a ``clausier`` started in its own process: SQLite in its own data folder, or, when these tests
+    run on PostgreSQL (``CLAUSIER_DATABASE_URL``), a database of its own on the same server, dropped afterwards.
+    Returns the environment variables to give it."""
+    url = os.environ.get("CLAUSIER_DATABASE_URL")
+    if not url:
+        yield {}
+        return
+    with fresh_database(url) as own:
+        yield {"CLAUSIER_DATABASE_URL": own}

@@ -103,13 +103,14 @@ def test_list_change_password_deactivate_and_attach(settings):
     assert run("comptes", "mot-de-passe", "x@y.fr", input=PASSWORD + "\n", data=data).exit_code == 2
 
 
-def test_passwords_are_typed_twice_in_a_terminal(settings, tmp_path):
+def test_passwords_are_typed_twice_in_a_terminal(settings, tmp_path, base_isolee):
     """A real terminal (pexpect): typed twice, hidden, a mismatch asked again."""
-    import os
     import sys
 
     pexpect = pytest.importorskip("pexpect")
-    env = {**os.environ, "CLAUSIER_DATA": str(tmp_path / "donnees")}
+    from tests.web.conftest import process_env
+
+    env = process_env({**base_isolee, "CLAUSIER_DATA": str(tmp_path / "donnees")})
     child = pexpect.spawn(sys.executable, ["-c", "from cli import main; main()", "comptes", "ajouter", "t@ville.fr",
                                            "--role", "admin"], env=env, encoding="utf-8", timeout=60,
                           cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
@@ -271,41 +272,42 @@ def test_an_account_token_for_programs_is_shown_once_and_replaces_the_previous(e
 # ----------------------------------------------------------------------------- clausier serve on a team server
 
 
-def cli(*args: str, input: str | None = None):
+def cli(*args: str, input: str | None = None, env: dict | None = None):
     """``clausier`` in its own process, on its own data folder (this process's Django is the tests' database)."""
-    import os
     import subprocess
     import sys
 
+    from tests.web.conftest import process_env
+
     root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-    env = {k: v for k, v in os.environ.items() if k not in ("CLAUSIER_DATA", "DJANGO_SETTINGS_MODULE")}
     return subprocess.run([sys.executable, "-c", "from cli import main; main()", *args], input=input,
-                          capture_output=True, text=True, env=env, cwd=root, timeout=120)
+                          capture_output=True, text=True, env=process_env(env), cwd=root, timeout=120)
 
 
-def test_serve_on_another_address_needs_an_administrator_account(tmp_path):
+def test_serve_on_another_address_needs_an_administrator_account(tmp_path, base_isolee):
     data = str(tmp_path / "donnees")
-    refused = cli("serve", "--host", "0.0.0.0", "--data", data)
+    refused = cli("serve", "--host", "0.0.0.0", "--data", data, env=base_isolee)
     assert refused.returncode == 2 and "créez d'abord un compte administrateur" in refused.stderr
-    assert not (tmp_path / "donnees" / "clausier.sqlite3").exists()
+    assert not (tmp_path / "donnees" / "clausier.sqlite3").exists() or base_isolee
     # a buyer's account is not enough
     made = cli("comptes", "ajouter", "a@ville.fr", "--role", "acheteur", "--organisation", "Ville", "--data", data,
-               input=PASSWORD + "\n")
+               input=PASSWORD + "\n", env=base_isolee)
     assert made.returncode == 0, made.stderr
-    again = cli("serve", "--host", "0.0.0.0", "--data", data)
+    again = cli("serve", "--host", "0.0.0.0", "--data", data, env=base_isolee)
     assert again.returncode == 2 and "créez d'abord un compte administrateur" in again.stderr
 
 
-def test_serve_starts_in_team_mode_once_an_administrator_exists(tmp_path):
+def test_serve_starts_in_team_mode_once_an_administrator_exists(tmp_path, base_isolee):
     """A real start on every address (port 0): one line, no token, each person logs in."""
-    import os
     import subprocess
     import sys
     import urllib.request
 
     data = tmp_path / "donnees"
     root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-    env = {**os.environ, "CLAUSIER_ALLOWED_HOSTS": "127.0.0.1"}
+    from tests.web.conftest import process_env
+
+    env = process_env({**base_isolee, "CLAUSIER_ALLOWED_HOSTS": "127.0.0.1"})
     created = subprocess.run([sys.executable, "-c", "from cli import main; main()", "comptes", "ajouter", "admin@ville.fr",
                               "--role", "admin", "--data", str(data)], input=PASSWORD + "\n", capture_output=True,
                              text=True, env=env, cwd=root, timeout=60)
@@ -328,7 +330,9 @@ def test_a_database_that_cannot_be_reached_is_said_with_exit_code_5(tmp_path, mo
     import subprocess
     import sys
 
-    env = {**__import__("os").environ, "CLAUSIER_DATABASE_URL": "postgresql://personne@127.0.0.1:1/nulle"}
+    from tests.web.conftest import process_env
+
+    env = process_env({"CLAUSIER_DATABASE_URL": "postgresql://personne@127.0.0.1:1/nulle"})
     result = subprocess.run([sys.executable, "-c", "from cli import main; main()", "db", "migrer", "--data",
                              str(tmp_path)], capture_output=True, text=True, env=env, timeout=60,
                             cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))

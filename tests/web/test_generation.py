@@ -120,6 +120,17 @@ for name in args:
     return script
 
 
+def _keep_test_connection(monkeypatch) -> None:
+    """The background task closes its thread's database connection when done; run here, in the test's thread, that
+    would be the test's own (its transaction, on PostgreSQL): it is kept open."""
+    from types import SimpleNamespace
+
+    from web.marches import pdf
+
+    monkeypatch.setattr(pdf, "close_old_connections", lambda: None)
+    monkeypatch.setattr(pdf, "connection", SimpleNamespace(close=lambda: None))
+
+
 def test_pdf_copies_are_converted_in_the_background_with_a_visible_state(client, imported, tmp_path, monkeypatch):
     from web.marches import pdf
     from web.marches.models import Generation
@@ -134,6 +145,7 @@ def test_pdf_copies_are_converted_in_the_background_with_a_visible_state(client,
     assert "Conversion en cours" in page and 'hx-trigger="every 2s"' in page
     assert client.get(f"/marches/{imported.pk}/generations/{gen.numero}/dce-avec-pdf.zip").status_code == 404
     task, args = queued.pop()
+    _keep_test_connection(monkeypatch)
     task(*args)  # what the background thread runs
     gen.refresh_from_db()
     assert gen.pdf_etat == Generation.PDF_PRET
@@ -163,6 +175,7 @@ def test_a_failed_conversion_is_shown_and_can_be_started_again(client, imported,
     broken.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(1)\n", encoding="utf-8")
     broken.chmod(0o755)
     monkeypatch.setenv("CLAUSIER_SOFFICE", str(broken))
+    _keep_test_connection(monkeypatch)
     monkeypatch.setattr(pdf, "submit", lambda task, *args: task(*args))
     gen = _generate(client, imported)
     gen.refresh_from_db()

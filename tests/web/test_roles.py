@@ -85,7 +85,7 @@ def _refused(equipe, client, marche, suivi, kind, routes):
             response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {_token(client)}")
         else:
             response = client.get(url)
-        assert response.status_code == 404, (who, url, response.status_code)
+        assert response.status_code == 404, (url, response.status_code)
         body = response.content.decode()
         assert marche.reference not in body and suivi.objet not in body, url
         if kind != "api":

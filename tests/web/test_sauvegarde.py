@@ -5,7 +5,6 @@ append-only in the database itself."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,20 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.conftest import process_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def clausier(*args: str, env: dict | None = None, input: str | None = None) -> subprocess.CompletedProcess:
     """A command in its own process (this one's Django is the tests' database)."""
-    base = {k: v for k, v in os.environ.items() if k not in ("CLAUSIER_DATA", "DJANGO_SETTINGS_MODULE")}
     return subprocess.run([sys.executable, "-c", "from cli import main; main()", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, cwd=ROOT, timeout=300, input=input)
+                          env=process_env(env), cwd=ROOT, timeout=300, input=input)
 
 
 def populate(folder: Path, env: dict | None = None) -> None:
-    base = {k: v for k, v in os.environ.items() if k not in ("CLAUSIER_DATA", "DJANGO_SETTINGS_MODULE")}
     result = subprocess.run([sys.executable, "-m", "tests.web.peupler", str(folder)], capture_output=True, text=True,
-                            env={**base, **(env or {})}, cwd=ROOT, timeout=300)
+                            env=process_env(env), cwd=ROOT, timeout=300)
     assert result.returncode == 0 and "peuplé" in result.stdout, result.stderr
 
 
@@ -80,7 +79,7 @@ def round_trip(tmp_path: Path, source: Path, first: dict | None = None, second: 
         "from django.contrib.auth import authenticate;"
         "print(authenticate(username='facilitatrice@plie.fr', password='Un-mot-de-passe-solide-2027') is not None)"),
         str(target)], capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**{k: v for k, v in os.environ.items() if k != "CLAUSIER_DATA"}, **(second or {})})
+        env=process_env(second))
     assert check.stdout.strip() == "True", check.stderr
 
 
