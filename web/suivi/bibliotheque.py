@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from drafting import api
@@ -28,6 +29,7 @@ from ..marches.apercu import blocks_html
 from .models import MarcheSuivi
 
 PIECES = {"ccap": "CCAP", "rc": "RC", "ae": "Annexe à l'AE"}
+STATUTS = {"publie": "publié", "brouillon": "brouillon", "retire": "retiré", "obsolete": "obsolète"}
 
 
 def _root() -> Path:
@@ -82,7 +84,7 @@ def accueil(request: HttpRequest) -> HttpResponse:
         "bibliotheque": library, "dossier": _root(), "livree": bundled(), "changements": changes, "groupes": types,
         "types": [(k, labels.get(k, "Fragments communs" if k == "commun" else k)) for k in groups],
         "pieces": sorted({f.piece for f in library.fragments.values()}), "type_choisi": kind, "piece_choisie": piece,
-        "versions": list(reversed(moteur.versions())),
+        "versions": list(reversed(moteur.versions())), "statuts": STATUTS,
         "changelog": [e for e in library.changelog if isinstance(e, dict)][:8]})
 
 
@@ -124,7 +126,7 @@ def fragment(request: HttpRequest, type: str, piece: str) -> HttpResponse:
     label, text, versions = api.fragment_text(library.root, fragment_id)
     samples = _samples(request)
     sample = request.GET.get("essai") or (samples[0][0] if samples else "")
-    context: dict[str, Any] = {"f": item, "texte": text, "versions": versions, "essais": samples, "essai": sample,
+    context: dict[str, Any] = {"f": item, "texte": text, "statuts": STATUTS, "versions": versions, "essais": samples, "essai": sample,
                                "libelle": api.type_labels().get(item.type, "Fragment commun"),
                                "piece": PIECES.get(item.piece, item.piece),
                                "changement": next((c for c in api.pending_changes(library) if c.name == fragment_id), None)}
@@ -138,7 +140,8 @@ def fragment(request: HttpRequest, type: str, piece: str) -> HttpResponse:
     if sample and request.GET.get("apercu") is not None:
         try:
             title, subtitle, blocks = api.preview_fragment_blocks(_loaded(request, sample, library), library, fragment_id)
-            context["apercu"] = {"titre": title, "sous_titre": subtitle, "html": blocks_html(blocks)}
+            # every text of the blocks is escaped by blocks_html: what it returns is markup
+            context["apercu"] = {"titre": title, "sous_titre": subtitle, "html": mark_safe(blocks_html(blocks))}  # noqa: S308
         except api.ClausierError as exc:
             context["apercu_erreur"] = exc.message
     return render(request, "bibliotheque/fragment.html", context)

@@ -60,24 +60,24 @@ def _axis_months(ax, months: list[dt.date]) -> None:
 
 def cumulative(points: list[Point], commitment: Optional[float], unit: str = "heures") -> Figure:
     """Hours done (the returns, carried month to month) against the expected line and the commitment."""
-    fig = Figure(figsize=(8, 3.8))
+    fig = Figure(figsize=(7, 3.9))
     ax = fig.add_subplot()
     months = [p.mois for p in points]
     xs = list(range(len(months)))
     expected = [(x, p.attendu) for x, p in zip(xs, points) if p.attendu is not None]
     if expected:
         ax.plot([x for x, _ in expected], [y for _, y in expected], color=ATTENDU, linestyle="--", linewidth=1.8,
-                label="Attendu (engagement réparti sur la durée)")
+                label="Attendu")
     last = max((x for x, p in zip(xs, points) if p.retour and p.realise is not None), default=-1)
     curve = [(x, y) for x, (_, y) in zip(xs, carried(points)) if y is not None and x <= last]
     if curve:
         ax.plot([x for x, _ in curve], [y for _, y in curve], color=REALISE, linewidth=2.4, drawstyle="steps-post",
-                label="Réalisé (retours mensuels, cumul)")
+                label="Réalisé (retours)")
         returned = [(x, p.realise) for x, p in zip(xs, points) if p.retour and p.realise is not None]
         ax.plot([x for x, _ in returned], [y for _, y in returned], "o", color=REALISE, markersize=5)
     if commitment:
         ax.axhline(commitment, color=ENGAGEMENT, linestyle=":", linewidth=1.4,
-                   label=f"Engagement : {api.fr_nombre(commitment)} {unit}")
+                   label=f"Engagement : {api.fr_nombre(commitment)} h")
     ax.yaxis.set_major_formatter(FuncFormatter(_figures))
     ax.yaxis.set_major_locator(MaxNLocator(6, integer=True))
     ax.set_ylabel(f"{unit.capitalize()} cumulées")
@@ -135,6 +135,7 @@ def bars(items: Sequence[tuple[str, float]], unit: str) -> Figure:
     ax.set_xlabel(unit)
     ax.grid(axis="x", color="#d5d8de", linewidth=0.8)
     ax.set_axisbelow(True)
+    ax.set_xlim(0, max(values + [1]) * 1.12)
     if not items:
         ax.text(0.5, 0.5, "Aucune donnée", transform=ax.transAxes, ha="center", va="center", color=ENGAGEMENT)
     return fig

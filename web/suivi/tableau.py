@@ -27,6 +27,8 @@ from django.utils import timezone
 from .models import Engagement, MarcheSuivi, Retour
 
 RETARD_SEUIL = 0.8
+ORDER = {kind: n for n, kind in enumerate(["insertion", "action_sociale", "marche_reserve", "insertion_qualification",
+                                             "illettrisme", "egalite_diversite", "plan_de_progres"])}
 MOIS_DE_GRACE = 2       # no delay is flagged over the first two months of execution
 JOUR_LIMITE = 10        # a month's grid is due by the 10th of the following month
 PUBLIC_LABELS = [("femmes", "Femmes"), ("hommes", "Hommes"), ("sexe_non_renseigne", "Sexe non renseigné"),
@@ -96,6 +98,7 @@ class Point:
     attendu: Optional[float]
     realise: Optional[float]      # None: no return that month (the curve carries the last one)
     retour: bool = False
+    statut: str = ""              # "retour", "manquant" (due and not received), "a_venir" (not due yet), ""
 
     @property
     def ecart(self) -> Optional[float]:
@@ -165,9 +168,12 @@ def market_state(suivi: MarcheSuivi, returns: list[Retour], commitment: Optional
     if year and first_point and last_point:
         first_point, last_point = max(first_point, dt.date(year, 1, 1)), min(last_point, dt.date(year, 12, 1))
     if first_point and last_point:
+        missing = set(state.manquants)
         for month in month_range(first_point, last_point):
+            status = ("retour" if month in by_month else "manquant" if month in missing
+                      else "a_venir" if month > due_until else "")
             state.points.append(Point(month, expected_at(commitment, start, suivi.duree_mois, month),
-                                      by_month.get(month), month in by_month))
+                                      by_month.get(month), month in by_month, status))
     return state
 
 
@@ -253,6 +259,7 @@ def summarise(states: list[MarketState], year: Optional[int] = None) -> Portfoli
             values = carried(state.points)
             curves.append((dict(values), {p.mois: p.attendu for p in state.points}, state.points[-1].mois,
                            state.points[-1].attendu, values[-1][1]))
+    known = max((r for s in states for r in [s.dernier.mois] if s.dernier is not None), default=None)
     total_points = []
     for month in months:
         expected = done = None
@@ -263,9 +270,9 @@ def summarise(states: list[MarketState], year: Optional[int] = None) -> Portfoli
                 e, value = expectations.get(month), curve.get(month)
             if e is not None:
                 expected = (expected or 0.0) + e
-            if value is not None:
+            if value is not None and known is not None and month <= known:  # never beyond the last return received
                 done = (done or 0.0) + value
-        total_points.append(Point(month, expected, done, True))
+        total_points.append(Point(month, expected, done, done is not None))
     indicators: dict[str, float] = defaultdict(float)
     contracts: dict[str, int] = defaultdict(int)
     lines_total: dict[str, dict[str, float]] = {}
@@ -310,5 +317,5 @@ def summarise(states: list[MarketState], year: Optional[int] = None) -> Portfoli
     totals["taux"] = totals["heures_realisees"] / engaged_hours if engaged_hours else None
     return Portfolio(states, total_points, totals, [(label, publics[key]) for key, label in PUBLIC_LABELS],
                      sorted(contracts.items(), key=lambda kv: (-kv[1], kv[0])),
-                     [{"type": kind, **values} for kind, values in sorted(lines_total.items())],
+                     [{"type": kind, **values} for kind, values in sorted(lines_total.items(), key=lambda kv: ORDER.get(kv[0], 99))],
                      sum(1 for s in states if s.suivi.debut_execution is None or not s.suivi.duree_mois))

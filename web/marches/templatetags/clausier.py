@@ -139,3 +139,21 @@ def action_label(value):
 def nombre_entier(value):
     number = _number(value)
     return "—" if number is None else api.fr_nombre(round(number), 0)
+
+
+@register.filter
+def part(value):
+    """A share as a dashboard says it: « 33,3 % » (one decimal at most)."""
+    number = _number(value)
+    return "—" if number is None else api.fr_pourcent(round(number, 3))
+
+
+@register.filter
+def pluriel(value, suffix="s"):
+    """French plural: « 0 problème », « 1 problème », « 2 problèmes » (Django's pluralize puts an s on 0)."""
+    try:
+        count = abs(float(len(value) if hasattr(value, "__len__") else value))
+    except (TypeError, ValueError):
+        return ""
+    singular, _, plural = suffix.rpartition(",") if "," in suffix else ("", "", suffix)
+    return plural if count >= 2 else singular
