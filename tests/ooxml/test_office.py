@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,22 +15,10 @@ import openpyxl
 import pytest
 
 from cli import main
-from tests.conftest import EXAMPLES, ROOT
+from tests.support import EXAMPLES
+from tests.support.office import needs_soffice, soffice, validator
 
 REF = "2026-TRV-014"
-RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
-</oor:items>
-"""
-needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) absent")
-
-
-def validator() -> str | None:
-    candidates = [os.environ.get("OOXML_VALIDATOR"), str(ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ooxml-validator"),
-                  shutil.which("ooxml-validator")]
-    return next((c for c in candidates if c and Path(c).exists()), None)
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +30,6 @@ def generated(tmp_path_factory) -> list[Path]:
         result = CliRunner().invoke(main, ["generate", str(example), "--out", str(out)])
         assert result.exit_code == 0, result.output
     return sorted(out.glob("*/*.docx")) + sorted(out.glob("*/*.xlsx"))
-
-
-def soffice(args: list[str], profile: Path) -> None:
-    profile.mkdir(parents=True, exist_ok=True)
-    (profile / "user").mkdir(exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE, encoding="utf-8")
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", *args],
-                   check=True, capture_output=True, timeout=240)
 
 
 @pytest.mark.office
@@ -112,7 +91,7 @@ def test_libreoffice_synthese_equals_suivi_consolider(tmp_path, write_q):
     """
     from click.testing import CliRunner
 
-    from tests.test_consolidate import fill_grid, generate, three_clause_market
+    from tests.support.grids import fill_grid, generate, three_clause_market
 
     grid = generate(CliRunner(), write_q(three_clause_market()), tmp_path / "sortie")
     filled = fill_grid(grid, tmp_path / "remplie.xlsx")

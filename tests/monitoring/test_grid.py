@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests.conftest import EXAMPLES
-from tests.test_consolidate import generate, three_clause_market
+from tests.support import EXAMPLES
+from tests.support.grids import generate, three_clause_market
 
 PERSONAL = ("nom", "prénom", "naissance", "sécurité sociale", "nir", "adresse")
 

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests.conftest import EXAMPLES
+from tests.support import EXAMPLES
+from tests.support.word import buyer_ccap
 
 REF = "2026-TRV-014"
 
@@ -85,18 +86,6 @@ def test_dates_and_amounts_keep_french_no_break_spaces(school):
     assert "15\u00a0décembre 2026" in note
     ccap = all_text(docx.Document(str(school / f"{REF}_CCAP_clauses-sociales.docx")))
     assert " :" not in ccap and " ;" not in ccap and "« " not in ccap
-
-
-def buyer_ccap(path: Path, placeholders: tuple[str, ...] = ("[[CLAUSES SOCIALES]]",)) -> Path:
-    document = docx.Document()
-    document.sections[0].header.paragraphs[0].text = "CCAP — Ville modèle"
-    document.add_heading("Article 1 – Objet", 1)
-    document.add_paragraph("Objet du marché.")
-    for placeholder in placeholders:
-        document.add_paragraph(placeholder)
-    document.add_heading("Article 9 – Dérogations au CCAG", 1)
-    document.save(str(path))
-    return path
 
 
 def test_articles_are_written_into_the_buyers_ccap(tmp_path):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli import main
 from drafting.library import load_library
-from tests.conftest import EXAMPLES, questionnaire
+from tests.support import EXAMPLES, questionnaire
 
 REF = "2026-TRV-014"
 

@@ -7,7 +7,7 @@ import pytest
 
 from drafting.decide.hours import compute_hours, hours_per_100k, lot_hours, resolve_params, round_half_up
 from drafting.intake.model import Questionnaire
-from tests.conftest import questionnaire
+from tests.support import questionnaire
 
 
 def test_worked_example_of_the_guide():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from cli import main
-from tests.conftest import questionnaire
+from tests.support import questionnaire
 
 
 def run_generate(runner, path, tmp_path):

@@ -23,7 +23,7 @@ from drafting.compose.pieces import piece_text
 from drafting.facilitators.check import check_library
 from drafting.facilitators.check_references import maintainer_markers
 from drafting.library import load_library
-from tests.conftest import EXAMPLES, questionnaire
+from tests.support import EXAMPLES, questionnaire
 
 MARKERS = re.compile(r"\[\s*verify|\bverify\b|\bTODO\b|\bFIXME\b|[\[(]\s*à\s+(vérifier|confirmer)", re.IGNORECASE)
 

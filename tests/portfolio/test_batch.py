@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cli import main
 from drafting.portfolio.batch import Shard, discover
-from tests.conftest import EXAMPLES
+from tests.support import EXAMPLES
 
 # The portfolio these tests count on: three of the bundled examples (every example is generated elsewhere).
 PORTFOLIO = ("example-ecole.yaml", "nettoyage-accord-cadre.yaml", "informatique-etat.json")

@@ -2,7 +2,7 @@
 
 A wording change in the library, or an engine change that alters it, shows up
 here as a readable diff. After reviewing it, refresh the files with
-``CLAUSIER_SNAPSHOTS=maj .venv/bin/python -m pytest tests/test_snapshots.py``.
+``CLAUSIER_SNAPSHOTS=maj .venv/bin/python -m pytest tests/compose/test_snapshots.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from drafting.decide.policy import build_plan
 from drafting.intake.reader import load_questionnaire
 from drafting.library import CONSIDERATION_TYPES, load_library
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 LIBRARY = load_library()
 ESSAIS = sorted((LIBRARY.root / "essais").glob("*.yaml"))

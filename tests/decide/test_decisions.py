@@ -8,7 +8,7 @@ from cli import main
 from drafting.decide.policy import build_plan
 from drafting.intake.model import Questionnaire
 from drafting.library import CONSIDERATION_TYPES
-from tests.conftest import questionnaire
+from tests.support import questionnaire
 
 
 def plan_of(library, data):
@@ -128,7 +128,7 @@ def test_plan_json_contract(runner, write_q):
 
 
 def test_plan_text_reads_like_advice(runner):
-    from tests.conftest import EXAMPLES
+    from tests.support import EXAMPLES
 
     result = runner.invoke(main, ["plan", str(EXAMPLES / "example-ecole.yaml")])
     assert result.exit_code == 0

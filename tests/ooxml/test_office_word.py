@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from cli import main
 from drafting.ooxml.ccap_model import DEROGATIONS_PLACEHOLDER
-from tests.conftest import EXAMPLES
-from tests.test_office import needs_soffice, soffice, validator
-from tests.test_word import buyer_ccap
+from tests.support import EXAMPLES
+from tests.support.office import needs_soffice, soffice, validator
+from tests.support.word import buyer_ccap
 
 REF = "2026-TRV-014"
 needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) absent")

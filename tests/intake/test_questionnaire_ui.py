@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from tests.conftest import EXAMPLES, ROOT
+from tests.support import EXAMPLES, ROOT
 
 SCHEMA_FILE = ROOT / "schema" / "questionnaire.schema.json"
 

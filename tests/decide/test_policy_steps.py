@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drafting.decide.policy import build_plan
 from drafting.intake.model import Questionnaire
-from tests.conftest import questionnaire
+from tests.support import questionnaire
 
 
 def lot0(library, data):

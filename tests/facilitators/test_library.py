@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cli import main
 from drafting.library import load_library
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 
