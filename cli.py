@@ -13,13 +13,13 @@ import functools
 import gc
 import os
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import click
 
 from drafting import api
-from web.commandes import web_commands
 
 # At exit the interpreter collects every object before freeing the modules: after a batch that is
 # ≈ 50 ms of pure waste. Frozen, they are skipped (open files are closed by ``with`` everywhere).
@@ -60,7 +60,26 @@ version_option = click.option("--library-version", "library_version", metavar="V
                                    "pour régénérer à l'identique un DCE déjà publié.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The web face's commands are its own (web/commandes.py, Django behind them). They are built only
+# when one of them is asked for, or when the help lists them: every other command would otherwise
+# pay for building them. A test holds this list to web_commands().
+WEB_COMMANDS = ("comptes", "db", "portefeuille", "serve")
+
+
+class ClausierGroup(click.Group):
+    """The engine's commands, and the web face's ones loaded on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *WEB_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name in WEB_COMMANDS:
+            commands = import_module("web.commandes").web_commands()
+            return next((c for c in commands if c.name == name), None)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=ClausierGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(api.__version__, prog_name="clausier", message="%(prog)s %(version)s")
 def main() -> None:
     """clausier : rédige les clauses sociales d'un marché public à partir d'un questionnaire."""
@@ -432,12 +451,6 @@ def suivi_consolider(grilles: tuple[Path, ...], out_file: Optional[Path], fmt: s
         if fmt == "text":
             click.echo(f"{len(result.failures)} grille(s) n'ont pas pu être lues : voir « Fichiers non lus ».", err=True)
         sys.exit(api.EXIT_PARTIAL)
-
-
-# The web face's commands (``serve``…) are its own: they start Django, which the engine never
-# imports; cli.py only lists them, so ``clausier --help`` shows one tool.
-for command in web_commands():
-    main.add_command(command)
 
 
 if __name__ == "__main__":

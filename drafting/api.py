@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Union
 
 from drafting import __version__
-from drafting.common import formatting as fr
 from drafting.common.manifest import MANIFEST
 from drafting.errors import (
     EXIT_BUG,
@@ -329,6 +328,8 @@ def plan_text(result: "Plan") -> str:
 
 def sector_lines(library: Library) -> list[str]:
     """The library's sectors with their defaults, one line each (``clausier secteurs``)."""
+    from drafting.common import formatting as fr
+
     lines = []
     for sector in library.sectors.values():
         hours = "heures d'insertion adaptées" if sector.adapte_heures else "heures peu adaptées"
@@ -582,26 +583,36 @@ def read_amount(text: str) -> float:
 
 def fr_nombre(value: Any, decimals: int = 2) -> str:
     """1500000 -> « 1 500 000 » (narrow no-break spaces), 0.5 -> « 0,5 »."""
+    from drafting.common import formatting as fr
+
     return fr.nombre(value, decimals)
 
 
 def fr_euros(value: Any, ht: bool = False) -> str:
     """1500000 -> « 1 500 000,00 € » (« … € HT » with ``ht``), as the pieces write amounts."""
+    from drafting.common import formatting as fr
+
     return fr.euros(value, ht)
 
 
 def fr_heures(value: Any) -> str:
     """964 -> « 964 heures »."""
+    from drafting.common import formatting as fr
+
     return fr.heures(value)
 
 
 def fr_pourcent(fraction: Any) -> str:
     """0.05 -> « 5 % »."""
+    from drafting.common import formatting as fr
+
     return fr.pourcent(fraction)
 
 
 def fr_date(value: dt.date) -> str:
     """2026-12-15 -> « 15 décembre 2026 » (« 1er » on the first of the month)."""
+    from drafting.common import formatting as fr
+
     return fr.date_fr(value)
 
 

@@ -45,9 +45,18 @@ def imports_of(path: Path) -> list[tuple[ast.AST, str, bool]]:
 
 def test_cli_calls_the_engine_only_through_its_api():
     engine = {name for _, name, _ in imports_of(ROOT / "cli.py") if name.split(".")[0] in ("drafting", "web")}
-    assert engine == {"drafting", "web.commandes"}
+    assert engine == {"drafting"}
     source = (ROOT / "cli.py").read_text(encoding="utf-8")
     assert re.findall(r"from drafting import (\w+)", source) == ["api"]
+
+
+def test_the_web_commands_cli_lists_are_the_web_face_s():
+    """cli.py loads the web face's commands on demand, by name: its list must be theirs."""
+    import cli
+    from web.commandes import web_commands
+
+    assert sorted(c.name for c in web_commands()) == sorted(cli.WEB_COMMANDS)
+    assert "web.commandes" in (ROOT / "cli.py").read_text(encoding="utf-8")
 
 
 def test_import_contracts_hold():

@@ -43,6 +43,7 @@ from drafting.library import (
     released_lock,
     version_key,
 )
+from drafting.monitoring.grid_format import GRID_STEM
 
 UNSAFE_ATTRIBUTES = frozenset().union(
     jsandbox.UNSAFE_FUNCTION_ATTRIBUTES, jsandbox.UNSAFE_METHOD_ATTRIBUTES,
@@ -254,7 +255,7 @@ def _type_text(library: Library, type_: str, piece: str) -> str:
 
 
 RESERVED_FILE_STEMS = ("CCAP_clauses-sociales", "RC_clauses-sociales", "AE_annexe-engagements-sociaux",
-                       "note-de-synthese", "grille-de-suivi", "CCAP")
+                       "note-de-synthese", GRID_STEM, "CCAP")
 
 
 def _check_annex_names(library: Library) -> list[Problem]:
