@@ -133,7 +133,11 @@ def french_number(raw: str) -> float:
 
 
 def whole_number(raw: str) -> int:
-    value = french_number(raw)
+    """A count (months, lots, renewals): said as a count when it is not one."""
+    try:
+        value = french_number(raw)
+    except ValueError:
+        raise ValueError(f"« {raw} » n'est pas un nombre : écrivez-le en chiffres, par exemple 12") from None
     if not float(value).is_integer():
         raise ValueError(f"« {raw} » : un nombre entier est attendu")
     return int(value)

@@ -28,7 +28,7 @@ def interview(library, answers: list[str]) -> tuple[dict, str]:
 
 def test_each_answer_is_checked_as_it_is_given_and_the_result_is_a_valid_questionnaire(library):
     data, said = interview(library, ANSWERS)
-    assert "✗ « douze » n'est pas un nombre" in said
+    assert "✗ « douze » n'est pas un nombre : écrivez-le en chiffres, par exemple 12" in said
     assert "« 9 » : donnez des numéros entre 1 et" in said
     assert "→ btp_gros_oeuvre : Gros œuvre, maçonnerie" in said
     assert data["marche"]["duree_mois"] == 12 and "reconductions" not in data["marche"]
