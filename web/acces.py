@@ -137,6 +137,8 @@ def bearer_identity(token: str):
              .filter(empreinte=key, revoque=False).first())
     if jeton is None or not jeton.utilisateur.is_active:
         return None
+    if jeton.type == JetonAcces.SESSION and team_mode():  # the start line's token belongs to single-user mode
+        return None
     portee = portee_of(jeton.utilisateur)
     if not portee.entre:
         return None

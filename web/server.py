@@ -95,7 +95,10 @@ def setup(data: Path) -> str:
 
     Session.objects.filter(expire_date__lt=timezone.now()).delete()  # expired sessions are not kept
     interrupted()
-    if accounts_exist():
+    if accounts_exist():  # a team's server: the single-user tokens of earlier starts no longer open anything
+        from .marches.models import JetonAcces
+
+        JetonAcces.objects.filter(type=JetonAcces.SESSION, revoque=False).update(revoque=True)
         return ""
     user, _ = local_user()
     return new_session_token(user)

@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -104,3 +108,64 @@ def consolidate_cli(paths: list[Path], marches: Optional[Path] = None) -> dict:
                                        *(["--marches", str(marches)] if marches else [])])
     assert "Traceback" not in result.output, result.output
     return json.loads(result.stdout)
+
+
+FORM_ANSWERS = {
+    "Nom de l'acheteur": "Ville de Formulaire", "Type d'acheteur": "collectivite", "Référence du marché": "2027-FORM-01",
+    "Objet du marché": "Rénovation d'une école", "Nature": "travaux", "Date de notification prévue": dt.datetime(2027, 3, 1),
+    "Durée initiale (mois)": 24.0, "Objectif : illettrisme": "oui", "Facilitateur : structure": "PLIE du formulaire",
+    "Considération : plan de progres": "non",
+}
+
+
+def filled_form(tmp_path: Path, lots: list[list], answers: dict = FORM_ANSWERS) -> Path:
+    """The Excel questionnaire form (``clausier questionnaire modele``) filled in as a buyer fills it."""
+    blank = tmp_path / "formulaire.xlsx"
+    blank.write_bytes(api.questionnaire_form(api.library()))
+    wb = openpyxl.load_workbook(blank)
+    sheet = wb["Marché"]
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, 1).value in answers:
+            sheet.cell(row, 2).value = answers[sheet.cell(row, 1).value]
+    for lot in lots:
+        wb["Lots"].append(lot)
+    path = tmp_path / "rempli.xlsx"
+    wb.save(path)
+    return path
+
+
+class FormPage(HTMLParser):
+    """A page's language, its inputs and the labels that name them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[dict] = []
+        self.labels: set[str] = set()
+        self.lang = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "label" and a.get("for"):
+            self.labels.add(a["for"])
+        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.inputs.append(a)
+
+
+SINGLE_USER_LINE = re.compile(r"^clausier : (http://127\.0\.0\.1:(\d+))/\?token=([A-Za-z0-9_-]{40,})$")
+
+
+def start_server(data: Path) -> tuple[subprocess.Popen, str, str]:
+    """``clausier serve --port 0`` in a subprocess, as a buyer starts it; returns (process, base URL, token)."""
+    from tests.web.conftest import process_env
+
+    process = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--port", "0",
+                                "--data", str(data)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=process_env())
+    line = process.stdout.readline().rstrip("\n")
+    match = SINGLE_USER_LINE.match(line)
+    if not match:
+        process.kill()
+        raise AssertionError(f"ligne de démarrage inattendue : {line!r} ; {process.stderr.read()}")
+    return process, match.group(1), match.group(3)

@@ -30,6 +30,9 @@ EXAMPLE = EXAMPLES / "example-ecole.yaml"
 def data_folder(settings, tmp_path, monkeypatch):
     settings.PASSWORD_HASHERS = ["tests.web.hachage.QuickArgon2PasswordHasher"]
     settings.CLAUSIER_DATA = tmp_path / "donnees"
+    from web.suivi.tableau import PORTFOLIOS
+
+    PORTFOLIOS.clear()
     monkeypatch.setenv("CLAUSIER_SOFFICE", str(tmp_path / "pas-de-libreoffice" / "soffice"))
     return settings.CLAUSIER_DATA
 

@@ -168,6 +168,8 @@ def test_the_start_token_no_longer_opens_anything_once_accounts_exist(equipe):
     client = Client()
     assert client.get(f"/?token={token}")["Location"].startswith("/connexion/")
     assert client.get("/").status_code == 302
+    # nor does it open the API: the programs of a team use their accounts' tokens
+    assert Client().get("/api/v1/bibliotheque", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
 
 
 def test_a_wrong_password_is_said_beside_the_field_without_saying_which_was_wrong(equipe):

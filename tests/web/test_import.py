@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import yaml
 
-from tests.test_questionnaire_ui import filled_form
+from tests.web.bureau import filled_form
 from tests.web.conftest import EXAMPLES, import_example
 
 BAD = b"""version: 1

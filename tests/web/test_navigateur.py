@@ -16,8 +16,8 @@ import zipfile
 
 import pytest
 
+from tests.web.bureau import start_server
 from tests.web.conftest import EXAMPLE
-from tests.web.test_serveur import start_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

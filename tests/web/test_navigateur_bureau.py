@@ -149,6 +149,8 @@ def test_a_facilitator_uploads_two_months_reads_the_dashboard_and_downloads_the_
     shot("connexion")
     login(driver, "facilitatrice@plie.fr")
     assert driver.current_url.endswith("/suivi/")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Suivi des marchés"
+    assert "sans retour" in driver.find_element(By.TAG_NAME, "tbody").text
     shot("portefeuille-avant")
     _, grids = team
     for month, name in (("2027-01", "grille-janvier.xlsx"), ("2027-02", "grille-fevrier.xlsx")):
@@ -163,6 +165,7 @@ def test_a_facilitator_uploads_two_months_reads_the_dashboard_and_downloads_the_
         shot(f"depot-{month}-resultat")
     assert "244 heures réalisées sur 1 164 engagées" in results.replace("\u202f", " ").replace("\u00a0", " ")
     driver.find_element(By.LINK_TEXT, "Tableau de bord").click()
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Tableau de bord"
     wait_for(lambda: all(width > 0 for _, width in loaded_images(driver)) and loaded_images(driver),
              what="les graphiques du tableau de bord")
     cards = driver.find_element(By.CSS_SELECTOR, "ul.cartes").text.replace("\u202f", " ").replace("\u00a0", " ")

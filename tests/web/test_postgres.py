@@ -72,7 +72,7 @@ def test_the_audit_trail_is_append_only_in_postgresql(tmp_path):
 
 
 def test_backups_round_trip_on_postgresql_and_across_databases(tmp_path):
-    from tests.web.test_sauvegarde import contents, round_trip
+    from tests.web.sauvegardes import contents, round_trip
 
     with fresh_database(URL) as first, fresh_database(URL) as second:
         round_trip(tmp_path / "pg", populate_into(tmp_path / "pg" / "avant", first), {"CLAUSIER_DATABASE_URL": first},
@@ -87,7 +87,7 @@ def test_backups_round_trip_on_postgresql_and_across_databases(tmp_path):
 
 
 def populate_into(folder: Path, url: str) -> Path:
-    from tests.web.test_sauvegarde import populate
+    from tests.web.sauvegardes import populate
 
     populate(folder, {"CLAUSIER_DATABASE_URL": url})
     return folder
@@ -180,6 +180,10 @@ def test_a_team_server_on_postgresql(tmp_path):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 facilitator.opener.open(forged)
             assert refused.value.code == 403
-        finally:
+        except AssertionError:
             server.terminate()
-            server.communicate(timeout=10)
+            raise AssertionError(f"journal du serveur : {server.communicate(timeout=10)[1][-4000:]}") from None
+        finally:
+            if server.poll() is None:
+                server.terminate()
+                server.communicate(timeout=10)

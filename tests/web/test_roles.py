@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.web.bureau import EXAMPLE, fill, grid_of, months, render, upload
+from tests.web.bureau import EXAMPLE, FormPage, fill, grid_of, months, render, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -154,8 +154,6 @@ def test_every_post_of_the_desk_needs_the_csrf_token(equipe, suivi_a):
 
 
 def test_every_desk_page_is_french_and_every_input_has_its_label(equipe, suivi_a):
-    from tests.web.test_serveur import _Form
-
     upload(equipe.client_facilitateur, [("g.xlsx", fill(grid_of(suivi_a.market), months("2027-01-01", 1)))], "2027-01")
     retour = suivi_a.retours.get()
     urls = ["/connexion/", "/suivi/", "/suivi/importer/", "/suivi/retours/", "/suivi/tableau-de-bord/",
@@ -167,7 +165,7 @@ def test_every_desk_page_is_french_and_every_input_has_its_label(equipe, suivi_a
         client = Client() if url == "/connexion/" else equipe.client_facilitateur
         response = client.get(url)
         assert response.status_code == 200, url
-        page = _Form()
+        page = FormPage()
         page.feed(response.content.decode())
         assert page.lang == "fr", url
         for attrs in page.inputs:

@@ -15,23 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from tests.web.bureau import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 LINE = re.compile(r"^clausier : (http://127\.0\.0\.1:(\d+))/\?token=([A-Za-z0-9_-]{40,})$")
-
-
-def start_server(data: Path) -> tuple[subprocess.Popen, str, str]:
-    """``clausier serve --port 0`` in a subprocess, as a buyer starts it; returns (process, base URL, token)."""
-    process = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--port", "0",
-                                "--data", str(data)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    line = process.stdout.readline().rstrip("\n")
-    match = LINE.match(line)
-    if not match:
-        process.kill()
-        raise AssertionError(f"ligne de démarrage inattendue : {line!r} ; {process.stderr.read()}")
-    return process, match.group(1), match.group(3)
 
 
 def test_serve_prints_one_line_and_serves_the_refusal_page_without_the_token(tmp_path):

@@ -338,3 +338,30 @@ def test_missing_month_field_and_no_file_are_said_beside_the_fields(equipe):
 
 def test_import_example_still_works_for_buyers(client):
     assert import_example(client).status_code == 302
+
+
+def test_pages_hold_when_the_depositor_account_is_gone(equipe, suivi_a):
+    from web.suivi.models import Retour
+
+    upload(equipe.client_facilitateur, [("g.xlsx", fill(grid_of(suivi_a.market), months("2027-01-01", 1)))], "2027-01")
+    Retour.objects.update(depose_par=None)  # what deleting an account leaves (SET_NULL)
+    retour = Retour.objects.get()
+    for url in (f"/suivi/marches/{suivi_a.pk}/", f"/suivi/marches/{suivi_a.pk}/retours/{retour.pk}/", "/suivi/retours/"):
+        assert equipe.client_facilitateur.get(url).status_code == 200, url
+
+
+def test_the_desk_pages_render_before_any_return_and_with_markets_without_one(equipe, suivi_a):
+    from web.suivi import portefeuille
+
+    other, raw = render("2027-SANS-001")
+    portefeuille.record(other.files, equipe.org_a, None, origine="web", questionnaire=(raw, "q.yaml"))
+    for url in ("/suivi/", "/suivi/tableau-de-bord/", "/suivi/tableau-de-bord/graphiques/heures.svg",
+                f"/suivi/marches/{suivi_a.pk}/", f"/suivi/bilans/?acheteur={equipe.org_a.pk}&annee=2027",
+                "/api/v1/suivi/marches"):
+        client = equipe.client_facilitateur
+        response = client.get(url) if not url.startswith("/api/") else client.get(
+            url, HTTP_AUTHORIZATION=f"Bearer {_token(equipe.facilitateur)}")
+        assert response.status_code == 200, url
+    upload(equipe.client_facilitateur, [("g.xlsx", fill(grid_of(suivi_a.market), months("2027-01-01", 1)))], "2027-01")
+    for url in ("/suivi/", "/suivi/tableau-de-bord/", "/suivi/tableau-de-bord/graphiques/heures.svg"):
+        assert equipe.client_facilitateur.get(url).status_code == 200, url  # one market with a return, one without

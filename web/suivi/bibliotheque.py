@@ -10,6 +10,7 @@ The library bundled with clausier is shown read-only: releasing it would change 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -199,8 +200,6 @@ def impacted_markets(request: HttpRequest) -> tuple[Optional[str], list[dict[str
     cache: dict[str, tuple[list[str], list[str]]] = {}
     for suivi in markets:
         if suivi.manifeste_sha256 not in cache:
-            import json
-
             manifest = json.loads(blobs.get(suivi.manifeste_sha256))
             cache[suivi.manifeste_sha256] = moteur.ENGINE.impact(manifest, library, since)
         fragments, data = cache[suivi.manifeste_sha256]

@@ -233,14 +233,27 @@ class Portfolio:
         return [s for s in self.states if s.manquants]
 
 
+@dataclass
+class ReturnFigures:
+    """What a portfolio needs of a monthly return: a few columns for every month, the consolidation's figures for the
+    latest one only (reading thousands of returns as model instances was most of a dashboard's time)."""
+
+    pk: int
+    mois: dt.date
+    heures_realisees: float
+    nb_problemes: int
+    penalites: float
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
 def portfolio(markets: list[MarcheSuivi], today: dt.date, year: Optional[int] = None) -> Portfolio:
     ids = [m.pk for m in markets]
     commitments = insertion_commitments(ids)
-    returns: dict[int, list[Retour]] = defaultdict(list)
-    # the returns' columns first (every month of every market); their full figures only for the latest ones
-    for retour in (Retour.objects.filter(marche_id__in=ids, actif=True).order_by("mois")
-                   .defer("figures", "problemes")):
-        returns[retour.marche_id].append(retour)
+    returns: dict[int, list[Any]] = defaultdict(list)
+    rows = (Retour.objects.filter(marche_id__in=ids, actif=True).order_by("mois")
+            .values_list("marche_id", "pk", "mois", "heures_realisees", "nb_problemes", "penalites"))
+    for marche_id, *columns in rows:
+        returns[marche_id].append(ReturnFigures(*columns))
     states = [market_state(m, returns.get(m.pk, []), commitments.get(m.pk), today, year) for m in markets
               if year is None or active_in(m, returns.get(m.pk, []), year)]
     latest_ids = [s.dernier.pk for s in states if s.dernier is not None]
@@ -259,7 +272,7 @@ def summarise(states: list[MarketState], year: Optional[int] = None) -> Portfoli
             values = carried(state.points)
             curves.append((dict(values), {p.mois: p.attendu for p in state.points}, state.points[-1].mois,
                            state.points[-1].attendu, values[-1][1]))
-    known = max((r for s in states for r in [s.dernier.mois] if s.dernier is not None), default=None)
+    known = max((s.dernier.mois for s in states if s.dernier is not None), default=None)
     total_points = []
     for month in months:
         expected = done = None
@@ -319,3 +332,52 @@ def summarise(states: list[MarketState], year: Optional[int] = None) -> Portfoli
                      sorted(contracts.items(), key=lambda kv: (-kv[1], kv[0])),
                      [{"type": kind, **values} for kind, values in sorted(lines_total.items(), key=lambda kv: ORDER.get(kv[0], 99))],
                      sum(1 for s in states if s.suivi.debut_execution is None or not s.suivi.duree_mois))
+
+
+# ----------------------------------------------------------------------------- the same figures for a page and its charts
+
+
+class PortfolioCache:
+    """A dashboard page and its charts ask for the same portfolio within a second: it is computed once. An entry is
+    kept a minute at most, and only while the data it came from is unchanged (its version: the returns, markets and
+    commitments as they stand), so a new return shows at once."""
+
+    TTL = 60.0
+    SIZE = 16
+
+    def __init__(self) -> None:
+        import threading
+
+        self._items: dict[tuple, tuple[float, Portfolio]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, compute) -> Portfolio:
+        import time
+
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and now - hit[0] < self.TTL:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._items) >= self.SIZE:
+                self._items.clear()
+            self._items[key] = (now, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+PORTFOLIOS = PortfolioCache()
+
+
+def data_version() -> tuple:
+    from django.db.models import Count, Max, Q
+
+    returns = Retour.objects.aggregate(last=Max("pk"), active=Count("pk", filter=Q(actif=True)))
+    markets = MarcheSuivi.objects.aggregate(last=Max("modifie_le"), count=Count("pk"))
+    return (returns["last"], returns["active"], markets["last"], markets["count"],
+            Engagement.objects.aggregate(last=Max("pk"))["last"])

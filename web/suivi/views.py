@@ -84,9 +84,22 @@ def _filter_choices(request: HttpRequest) -> dict[str, Any]:
             "secteurs": [(s, labels.get(s, s)) for s in sectors]}
 
 
+LIST_FIELDS = ("pk", "reference", "objet", "organisation_id", "organisation__nom", "organisation__slug",
+               "debut_execution", "duree_mois")
+
+
 def _markets(request: HttpRequest, filters: tableau.Filters) -> list[MarcheSuivi]:
     queryset = filters.apply(request.portee.filtre(MarcheSuivi.objects.select_related("organisation")))
-    return list(queryset.prefetch_related("lots").order_by("reference", "pk"))
+    return list(queryset.only(*LIST_FIELDS).order_by("reference", "pk"))
+
+
+def _portfolio(request: HttpRequest, filters: tableau.Filters) -> tableau.Portfolio:
+    """The account's portfolio with these filters, computed once for a page and its charts."""
+    today = tableau.today()
+    scope = request.portee.organisations
+    key = (tuple(sorted(scope)) if scope is not None else None, filters.organisation, filters.annee, filters.secteur,
+           today, tableau.data_version())
+    return tableau.PORTFOLIOS.get(key, lambda: tableau.portfolio(_markets(request, filters), today, filters.annee))
 
 
 def _query(request: HttpRequest, **changes: Any) -> str:
@@ -107,7 +120,7 @@ def portefeuille_view(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     state_filter = request.GET.get("etat", "")
     today = tableau.today()
-    result = tableau.portfolio(_markets(request, filters), today, filters.annee)
+    result = _portfolio(request, filters)
     states = result.states
     if state_filter == "retard":
         states = [s for s in states if s.en_retard]
@@ -206,7 +219,7 @@ def retours_view(request: HttpRequest) -> HttpResponse:
 def tableau_view(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     today = tableau.today()
-    result = tableau.portfolio(_markets(request, filters), today, filters.annee)
+    result = _portfolio(request, filters)
     flagged = sorted([s for s in result.states if s.en_retard or s.manquants],
                      key=lambda s: (not s.en_retard, s.avancement if s.avancement is not None else 9, s.suivi.reference))
     buyers: dict[int, dict[str, Any]] = {}
@@ -241,7 +254,7 @@ def tableau_graphique(request: HttpRequest, nom: str) -> HttpResponse:
     from . import graphiques  # lazy: matplotlib, ≈ 0,5 s, paid by the first chart only
 
     filters = _filters(request)
-    result = tableau.portfolio(_markets(request, filters), tableau.today(), filters.annee)
+    result = _portfolio(request, filters)
     if nom == "heures":
         fig = graphiques.cumulative(result.points, result.totals["heures_engagees"])
     elif nom == "contrats":
