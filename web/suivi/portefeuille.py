@@ -98,7 +98,8 @@ def record(files: dict[str, bytes], organisation: Organisation, user, *, origine
                                                engagement=item["engagement"], penalite_unitaire=item["penalite_unitaire"])
                                     for item in facts["engagements"]])
     acces.journal(None, "suivi_ajout" if created else "suivi_mise_a_jour", suivi=suivi, user=user,
-                  origine=origine, manifeste=manifest_sha, bibliotheque=suivi.bibliotheque)
+                  origine=origine, manifeste=manifest_sha, bibliotheque=suivi.bibliotheque,
+                  **({} if user is not None else {"par": "ligne de commande (clausier portefeuille)"}))
     return suivi, created
 
 
