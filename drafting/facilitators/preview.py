@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drafting.common.files import write_atomic
-from drafting.compose.markup import parse_blocks
+from drafting.compose.markup import Block, parse_blocks
 from drafting.compose.pieces import Piece, base_context, fragment_context, number_blocks
 from drafting.compose.render import render_fragment
 from drafting.decide.policy import build_plan
@@ -20,19 +20,26 @@ from drafting.library import CONSIDERATION_TYPES, Library
 from drafting.ooxml.docx import build_docx
 
 
-def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tuple[str, bytes]:
+def preview_blocks(q: Questionnaire, library: Library, fragment_id: str) -> tuple[str, str, list[Block]]:
+    """(title, subtitle, blocks) of one fragment rendered on a questionnaire whose every lot carries its type:
+    what ``library preview`` writes to Word and the web's library desk shows as HTML."""
     fragment = library.fragment(fragment_id)
-    types = [fragment.type] if fragment.type in CONSIDERATION_TYPES else ["insertion"]
-    q = force_type(q, types[0])
+    kind = fragment.type if fragment.type in CONSIDERATION_TYPES else "insertion"
+    q = force_type(q, kind)
     plan = build_plan(q, library)
-    lots = plan.lots_with(types[0])
-    if not lots:
-        raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {types[0]} : choisissez un autre questionnaire")
-    context = fragment_context(base_context(plan), types[0], plan)
-    blocks = parse_blocks(render_fragment(fragment, context, library))
+    if not plan.lots_with(kind):
+        raise LibraryError(f"aucun lot du questionnaire ne peut porter le type {kind} : choisissez un autre questionnaire")
+    blocks = parse_blocks(render_fragment(fragment, fragment_context(base_context(plan), kind, plan), library))
     number_blocks(blocks, 1)
-    title = f"Aperçu du fragment {fragment.id}, version {fragment.version} ({fragment.statut})"
-    piece = Piece("apercu", "", title, f"Bibliothèque {library.version} — questionnaire {q.marche.reference}", blocks)
+    return (f"Aperçu du fragment {fragment.id}, version {fragment.version} ({fragment.statut})",
+            f"Bibliothèque {library.version} — questionnaire {q.marche.reference}", blocks)
+
+
+def preview_fragment(q: Questionnaire, library: Library, fragment_id: str) -> tuple[str, bytes]:
+    """(file name, Word bytes) of one fragment's preview (``library preview``)."""
+    fragment = library.fragment(fragment_id)
+    title, subtitle, blocks = preview_blocks(q, library, fragment_id)
+    piece = Piece("apercu", "", title, subtitle, blocks)
     name = f"apercu_{fragment.id.replace('/', '_')}_{fragment.version}.docx"
     return name, build_docx(piece, q.acheteur.nom, q.marche.reference, library.version, library.date)
 

@@ -448,3 +448,21 @@ def _line(item: dict[str, Any], hours: Optional[Hours], actions: Optional[Action
         note = "; ".join(filter(None, ["engagement ou pénalité modifié dans la grille : voir les problèmes", note]))
     return Line(lot, item["intitule"], kind, item["unite"], due, done, gap, rate_done, rate, penalties, extra, people,
                 item["synthese_ligne"], note.replace(fr.NNBSP, " ").replace(fr.NBSP, " "))
+
+
+def grid_identity(path: Path) -> Optional[dict[str, Any]]:
+    """Which market a returned grid belongs to, from its hidden « Clausier » sheet alone (the archive guard first,
+    then a few rows: milliseconds, where consolidating reads every sheet): ``reference``, ``format`` (1 for the grids
+    that still carry an eligibility category), ``objet``, ``acheteur``, ``facilitateur``, ``bibliotheque``,
+    ``duree_totale_mois``. None when the file is not a readable clausier grid: ``consolidate`` then says why."""
+    try:
+        with _open(Path(path)) as wb:
+            meta = _metadata(wb)
+    except Exception:  # GridError or a damaged file: not ours to explain here
+        return None
+    duration = meta.values.get("duree_totale_mois")
+    return {"reference": meta.values["reference"], "format": meta.version, "objet": meta.values["objet"],
+            "acheteur": meta.values["acheteur"], "facilitateur": meta.values["facilitateur"],
+            "bibliotheque": meta.values["bibliotheque"],
+            "duree_totale_mois": int(duration) if isinstance(duration, (int, float)) and not isinstance(duration, bool)
+            and 0 < duration < 1200 else None}
