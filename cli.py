@@ -1,9 +1,10 @@
 """clausier's command line: a thin click layer over the engine's one API (``drafting.api``).
 
-cli.py imports nothing of the engine but ``drafting.api`` (a test holds it to that). Every
-ClausierError becomes its French message on stderr and its exit code, from the one table of
-``drafting.errors`` (README, « Codes de sortie »); an unexpected bug gives a short message, and
-the traceback only with CLAUSIER_DEBUG=1. ``serve`` starts the web face, which calls the same API.
+cli.py imports nothing of the engine but ``drafting.api`` (a test holds it to that); the web
+face's own commands (``serve``, ``comptes``, ``db``, ``portefeuille``) are loaded by name from
+``web.commandes`` when asked for. Every ClausierError becomes its French message on stderr and
+its exit code, from the one table of ``drafting.errors`` (README, « Architecture », codes de
+sortie); an unexpected bug gives a short message, and the traceback only with CLAUSIER_DEBUG=1.
 """
 
 from __future__ import annotations
