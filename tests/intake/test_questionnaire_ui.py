@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from cli import main
 from tests.support import EXAMPLES, ROOT
+from tests.support.form import ANSWERS, filled_form
 
 SCHEMA_FILE = ROOT / "schema" / "questionnaire.schema.json"
 
@@ -86,30 +87,6 @@ def test_plan_and_generate_read_standard_input(tmp_path):
 
 
 # ----------------------------------------------------------------------------- Excel form
-
-ANSWERS = {
-    "Nom de l'acheteur": "Ville de Formulaire", "Type d'acheteur": "collectivite", "Référence du marché": "2027-FORM-01",
-    "Objet du marché": "Rénovation d'une école", "Nature": "travaux", "Date de notification prévue": dt.datetime(2027, 3, 1),
-    "Durée initiale (mois)": 24.0, "Objectif : illettrisme": "oui", "Facilitateur : structure": "PLIE du formulaire",
-    "Considération : plan de progres": "non",
-}
-
-
-def filled_form(tmp_path: Path, lots: list[list], answers: dict = ANSWERS) -> Path:
-    blank = tmp_path / "formulaire.xlsx"
-    result = invoke("questionnaire", "modele", str(blank))
-    assert result.exit_code == 0, result.output
-    wb = openpyxl.load_workbook(blank)
-    sheet = wb["Marché"]
-    for row in range(2, sheet.max_row + 1):
-        if sheet.cell(row, 1).value in answers:
-            sheet.cell(row, 2).value = answers[sheet.cell(row, 1).value]
-    for lot in lots:
-        wb["Lots"].append(lot)
-    path = tmp_path / "rempli.xlsx"
-    wb.save(path)
-    return path
-
 
 def test_blank_form_has_lists_for_every_enumeration_and_the_sectors(tmp_path):
     blank = tmp_path / "f.xlsx"

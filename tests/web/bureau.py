@@ -110,30 +110,6 @@ def consolidate_cli(paths: list[Path], marches: Optional[Path] = None) -> dict:
     return json.loads(result.stdout)
 
 
-FORM_ANSWERS = {
-    "Nom de l'acheteur": "Ville de Formulaire", "Type d'acheteur": "collectivite", "Référence du marché": "2027-FORM-01",
-    "Objet du marché": "Rénovation d'une école", "Nature": "travaux", "Date de notification prévue": dt.datetime(2027, 3, 1),
-    "Durée initiale (mois)": 24.0, "Objectif : illettrisme": "oui", "Facilitateur : structure": "PLIE du formulaire",
-    "Considération : plan de progres": "non",
-}
-
-
-def filled_form(tmp_path: Path, lots: list[list], answers: dict = FORM_ANSWERS) -> Path:
-    """The Excel questionnaire form (``clausier questionnaire modele``) filled in as a buyer fills it."""
-    blank = tmp_path / "formulaire.xlsx"
-    blank.write_bytes(api.questionnaire_form(api.library()))
-    wb = openpyxl.load_workbook(blank)
-    sheet = wb["Marché"]
-    for row in range(2, sheet.max_row + 1):
-        if sheet.cell(row, 1).value in answers:
-            sheet.cell(row, 2).value = answers[sheet.cell(row, 1).value]
-    for lot in lots:
-        wb["Lots"].append(lot)
-    path = tmp_path / "rempli.xlsx"
-    wb.save(path)
-    return path
-
-
 class FormPage(HTMLParser):
     """A page's language, its inputs and the labels that name them."""
 

@@ -118,7 +118,7 @@ def test_the_dce_of_a_published_version_and_of_a_json_questionnaire(api):
 
 
 def test_the_excel_form_is_accepted_as_a_body(api, tmp_path):
-    from tests.web.bureau import filled_form
+    from tests.support.form import filled_form
 
     form = filled_form(tmp_path, [[1, "Gros œuvre", "btp_gros_oeuvre", None, 1500000]])
     response = api.post("/api/v1/plan", form.read_bytes(),

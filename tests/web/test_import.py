@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import yaml
 
-from tests.web.bureau import filled_form
+from tests.support.form import filled_form
 from tests.web.conftest import EXAMPLES, import_example
 
 BAD = b"""version: 1

@@ -8,14 +8,13 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests.web.bureau import start_server
+from tests.web.bureau import FormPage, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -129,23 +128,6 @@ def test_no_page_loads_anything_from_the_internet_nor_runs_inline_script():
         assert "style=" not in text, template.name  # styles in the style sheet (a CSP without inline styles)
 
 
-class _Form(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.inputs: list[dict] = []
-        self.labels: set[str] = set()
-        self.lang = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "html":
-            self.lang = a.get("lang")
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"])
-        if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
-            self.inputs.append(a)
-
-
 def test_every_page_is_french_and_every_input_has_its_label(client, imported):
     client.post(f"/marches/{imported.pk}/generer/", {})
     client.post("/marches/nouveau/")
@@ -156,7 +138,7 @@ def test_every_page_is_french_and_every_input_has_its_label(client, imported):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        page = _Form()
+        page = FormPage()
         page.feed(response.content.decode())
         assert page.lang == "fr", url
         for attrs in page.inputs:

@@ -23,29 +23,18 @@ def _number(value):
         return None
 
 
-@register.filter
-def nombre(value):
-    number = _number(value)
-    return "—" if number is None else api.fr_nombre(number)
+def _figure(name: str, say):
+    """A filter writing a figure as the documents do, « — » when there is none."""
+    def write(value):
+        number = _number(value)
+        return "—" if number is None else say(number)
+    register.filter(name, write)
 
 
-@register.filter
-def euros(value):
-    """« 1 500 000,00 € », as the pieces write amounts."""
-    number = _number(value)
-    return "—" if number is None else api.fr_euros(number)
-
-
-@register.filter
-def pourcent(value):
-    number = _number(value)
-    return "—" if number is None else api.fr_pourcent(number)
-
-
-@register.filter
-def heures(value):
-    number = _number(value)
-    return "—" if number is None else api.fr_heures(number)
+_figure("nombre", api.fr_nombre)
+_figure("euros", api.fr_euros)  # « 1 500 000,00 € », as the pieces write amounts
+_figure("pourcent", api.fr_pourcent)
+_figure("heures", api.fr_heures)
 
 
 @register.filter
