@@ -384,6 +384,13 @@ def questionnaire_schema() -> dict[str, Any]:
     return schema()
 
 
+def questionnaire_has_key(path: tuple[Any, ...]) -> bool:
+    """Whether the questionnaire model has this key path (list indexes skipped): a form asks only what it reads."""
+    from drafting.intake.model import model_at
+
+    return model_at(tuple(path))[0]
+
+
 def questionnaire_schema_text() -> str:
     from drafting.intake.schema import schema_text
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -389,3 +389,30 @@ def dotted(path: Path_) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def model_at(path: Path_) -> tuple[bool, Any]:
+    """(whether every key of ``path`` is a field of the questionnaire, the model class reached or None for a value).
+
+    List indexes are skipped: ``("lots", 0, "sourcing")`` reaches the lot's Sourcing model. The one walk of the
+    model by path: suggesting the right key in a message and knowing whether a form's question exists both use it.
+    """
+    model: Any = Questionnaire
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return False, None
+        model = _model_in(fields[part].annotation)
+    return True, model
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

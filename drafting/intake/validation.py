@@ -7,12 +7,12 @@ the Excel form, the terminal interview and the web interview all say the same th
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable, Mapping, Optional, get_args
+from typing import Any, Iterable, Mapping, Optional
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from drafting.errors import Issue
-from drafting.intake.model import QUESTIONNAIRE_VERSION, Location, Path_, Questionnaire, dotted, parse_amount
+from drafting.intake.model import QUESTIONNAIRE_VERSION, Location, Path_, Questionnaire, dotted, model_at, parse_amount
 from drafting.library import Library
 
 
@@ -192,25 +192,8 @@ def _pattern_message(loc: Path_, value: Any) -> str:
 
 def _allowed_keys(loc: Path_) -> list[str]:
     """Field names of the model class found at ``loc``, to suggest the right key."""
-    model: Any = Questionnaire
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        model = _model_in(field.annotation)
-    return list(getattr(model, "model_fields", {}))
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+    found, model = model_at(loc)
+    return list(getattr(model, "model_fields", {})) if found else []
 
 
 def _lots(data: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:

@@ -216,27 +216,7 @@ STEPS = {
 @lru_cache(maxsize=None)
 def known_to_engine(path: str) -> bool:
     """Whether the questionnaire model has this key (a question added before the engine knows it is not asked)."""
-    model: Any = api.Questionnaire
-    for part in chemins.parse(path):
-        if isinstance(part, int):
-            continue
-        fields = getattr(model, "model_fields", {})
-        if part not in fields:
-            return False
-        model = _model_in(fields[part].annotation)
-    return True
-
-
-def _model_in(annotation: Any) -> Any:
-    from typing import get_args
-
-    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+    return api.questionnaire_has_key(tuple(chemins.parse(path)))
 
 
 def in_questionnaire(question: Question) -> bool:

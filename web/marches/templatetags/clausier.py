@@ -47,16 +47,24 @@ def octets(value):
     return f"{api.fr_nombre(round(value / 1024 / 1024, 1), 1)}{NBSP}Mo"
 
 
+def _date(value):
+    """A date from a date or its ISO text; anything else is given back as it is (shown, never an error)."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 @register.filter
 def date_fr(value):
     """« 15 décembre 2026 » for a date or ISO text; « 5 décembre 2026 à 08:05 » for a moment (local time)."""
     if not value:
         return "—"
+    value = _date(value)
     if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
+        return value
     if isinstance(value, dt.datetime):
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         return f"{api.fr_date(local.date())} à {local:%H:%M}"
@@ -107,11 +115,9 @@ def mois_fr(value):
     """« mars 2027 » for the first day of a month (a return's month, the end of an execution)."""
     if not value:
         return "—"
+    value = _date(value)
     if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
+        return value
     from ...suivi.tableau import month_long
 
     return month_long(value)
