@@ -654,6 +654,14 @@ def report_blocks() -> dict[str, type]:
             "Image": Image}
 
 
+def report_workbook(buffer: Any, title: str, created: dt.datetime) -> Any:
+    """The engine's xlsxwriter workbook for a report: in memory, text always text (never a formula), ``created``
+    its only date (same data, same bytes); the caller adds its sheets and closes it."""
+    from drafting.ooxml.reports import report_workbook as workbook
+
+    return workbook(buffer, title, created)
+
+
 def word_document(blocks: list[Any], title: str, subtitle: str, header_left: str, header_right: str,
                   stamp: dt.date, note: str = "Document établi avec clausier.", toc: bool = False) -> bytes:
     """A Word report written by the engine's own Word writer (the pieces' styles, header, « Page X / Y » footer,

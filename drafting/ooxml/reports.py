@@ -1,4 +1,4 @@
-"""The reports clausier writes with xlsxwriter: programme review, consolidation, the questionnaire form.
+"""The reports clausier writes with xlsxwriter: programme review, consolidation, the questionnaire form, the yearly bilan.
 
 xlsxwriter stays for these documents, written once per command, where its features matter more
 than its speed; the monitoring grid, written for every market of a portfolio, has its own small

@@ -225,14 +225,9 @@ def survey_csv(bilan: Bilan) -> bytes:
 
 
 def annex_xlsx(bilan: Bilan) -> bytes:
-    import xlsxwriter  # lazy: only when an annex is written
-
     buffer = io.BytesIO()
-    created = dt.datetime.combine(bilan.stamp, dt.time())
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                      "strings_to_urls": False, "nan_inf_to_errors": True})
-    wb.set_properties({"title": f"Bilan {bilan.annee} des clauses sociales — {bilan.organisation.nom}",
-                       "author": "clausier", "created": created})
+    wb = api.report_workbook(buffer, f"Bilan {bilan.annee} des clauses sociales — {bilan.organisation.nom}",
+                             dt.datetime.combine(bilan.stamp, dt.time()))
     header = wb.add_format({"bold": True, "bg_color": "#D9E2F3", "border": 1, "text_wrap": True, "valign": "top"})
     number = wb.add_format({"num_format": "#,##0.##"})
     pct = wb.add_format({"num_format": "0%"})
