@@ -10,13 +10,15 @@ import datetime as dt
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import openpyxl
+import pytest
 import yaml
 
 from drafting import api
@@ -145,3 +147,44 @@ def start_server(data: Path) -> tuple[subprocess.Popen, str, str]:
         process.kill()
         raise AssertionError(f"ligne de démarrage inattendue : {line!r} ; {process.stderr.read()}")
     return process, match.group(1), match.group(3)
+
+
+# ----------------------------------------------------------------------------- a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                       reason="chromium et chromium-driver absents (apt-get install chromium chromium-driver)"),
+]
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+         "--lang=fr-FR"]
+
+
+def chromium(profile: Path, downloads: Optional[Path] = None) -> Any:
+    """Debian's Chromium driven by chromium-driver: headless, in French, its own profile, downloads kept."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    if downloads is not None:
+        options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                                  "download.prompt_for_download": False, "intl.accept_languages": "fr-FR"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(0)
+    return driver
+
+
+def assert_french_and_labelled(url: str, html: str) -> None:
+    """The page says it is French, and every input is named by a <label>."""
+    page = FormPage()
+    page.feed(html)
+    assert page.lang == "fr", url
+    for attrs in page.inputs:
+        assert attrs.get("id") in page.labels, f"{url} : champ sans <label> {attrs}"

@@ -10,26 +10,15 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import time
 import zipfile
 
 import pytest
 
-from tests.web.bureau import start_server
+from tests.web.bureau import BROWSER_MARKS, chromium, start_server
 from tests.web.conftest import EXAMPLE
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="chromium et chromium-driver absents (apt-get install chromium chromium-driver)"),
-]
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-         "--lang=fr-FR"]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +32,8 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def session(server, tmp_path_factory):
     """One browser for the module, its session opened with the start URL, as a buyer does once."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     downloads = tmp_path_factory.mktemp("telechargements")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('profil')}")
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False, "intl.accept_languages": "fr-FR"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(0)
+    driver = chromium(tmp_path_factory.mktemp("profil"), downloads)
     base, token = server
     driver.get(f"{base}/?token={token}")
     driver.downloads = downloads
@@ -97,16 +75,9 @@ def by_name(driver, name: str):
 
 
 def test_the_start_url_is_refused_in_a_second_browser(server, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'autre-profil'}")
-    other = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    other = chromium(tmp_path / "autre-profil")
     try:
         base, token = server
         other.get(f"{base}/")

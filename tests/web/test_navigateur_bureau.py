@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,20 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.bureau import PASSWORD, fill, grid_of, months, render
+from tests.web.bureau import BROWSER_MARKS, PASSWORD, chromium, fill, grid_of, months, render
 from tests.web.conftest import process_env
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="chromium et chromium-driver absents (apt-get install chromium chromium-driver)"),
-]
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-         "--lang=fr-FR"]
+pytestmark = BROWSER_MARKS
 LINE = re.compile(r"^clausier : (http://127\.0\.0\.1:\d+)/ \(connexion avec votre compte\)$")
 
 
@@ -74,26 +64,10 @@ def team(tmp_path_factory):
     process.communicate(timeout=10)
 
 
-def _browser(tmp_path_factory, downloads: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('profil')}")
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False, "intl.accept_languages": "fr-FR"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(0)
-    return driver
-
-
 @pytest.fixture(scope="module")
 def facilitatrice(team, tmp_path_factory):
     downloads = tmp_path_factory.mktemp("telechargements")
-    driver = _browser(tmp_path_factory, downloads)
+    driver = chromium(tmp_path_factory.mktemp("profil"), downloads)
     driver.downloads = downloads
     driver.base = team[0]
     yield driver
@@ -206,7 +180,7 @@ def test_a_facilitator_uploads_two_months_reads_the_dashboard_and_downloads_the_
 def test_a_buyer_of_another_organisation_cannot_reach_that_market(team, tmp_path_factory, tmp_path):
     from selenium.webdriver.common.by import By
 
-    driver = _browser(tmp_path_factory, tmp_path_factory.mktemp("dl"))
+    driver = chromium(tmp_path_factory.mktemp("profil"), tmp_path_factory.mktemp("dl"))
     driver.base = team[0]
     try:
         login(driver, "acheteur@ville-b.fr")

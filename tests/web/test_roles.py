@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.web.bureau import EXAMPLE, FormPage, fill, grid_of, months, render, upload
+from tests.web.bureau import EXAMPLE, assert_french_and_labelled, fill, grid_of, months, render, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -165,8 +165,4 @@ def test_every_desk_page_is_french_and_every_input_has_its_label(equipe, suivi_a
         client = Client() if url == "/connexion/" else equipe.client_facilitateur
         response = client.get(url)
         assert response.status_code == 200, url
-        page = FormPage()
-        page.feed(response.content.decode())
-        assert page.lang == "fr", url
-        for attrs in page.inputs:
-            assert attrs.get("id") in page.labels, f"{url} : champ sans <label> {attrs}"
+        assert_french_and_labelled(url, response.content.decode())

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests.web.bureau import FormPage, start_server
+from tests.web.bureau import assert_french_and_labelled, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -138,9 +138,5 @@ def test_every_page_is_french_and_every_input_has_its_label(client, imported):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        page = FormPage()
-        page.feed(response.content.decode())
-        assert page.lang == "fr", url
-        for attrs in page.inputs:
-            assert attrs.get("id") in page.labels, f"{url} : champ sans <label> {attrs}"
+        assert_french_and_labelled(url, response.content.decode())
 
